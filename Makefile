@@ -1,0 +1,43 @@
+# pdediff build, test and figure targets. GOEXPERIMENT=simd is mandatory for speed
+# (GoMLX pure-Go backend 5-8x, go-highway ~20x); every target sets it.
+export GOEXPERIMENT := simd
+export GOMLX_BACKEND ?= go
+GO ?= go
+BIN := bin/pdediff
+
+.PHONY: all build test test-go test-notebooks figures bench vet fmt kernel clean
+
+all: build
+
+build:
+	$(GO) build -o $(BIN) ./cmd/pdediff
+
+vet:
+	$(GO) vet ./...
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (echo "gofmt needed:"; gofmt -l $$(git ls-files '*.go'); exit 1)
+
+# The whole test suite: vet + gofmt, Go tests, then the notebooks executed headless.
+test: vet test-go test-notebooks
+
+test-go:
+	$(GO) test -count=1 -timeout 20m ./...
+
+# Installs Jupyter + GoNB if missing (kernel/install.sh is idempotent), then executes every notebook.
+test-notebooks: kernel
+	bash kernel/run-notebooks.sh
+
+kernel:
+	bash kernel/install.sh
+
+# The main job on the embedded default backend (pure Go).
+figures: build
+	$(BIN) figures --preset quick --out figures
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./lib/...
+
+fmt:
+	gofmt -w $$(git ls-files '*.go')
+
+clean:
+	rm -rf bin

@@ -1,0 +1,3 @@
+module github.com/ajroetker/go-highway/hwy/goat
+
+go 1.26
