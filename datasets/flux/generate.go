@@ -1,0 +1,291 @@
+package flux
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"sync"
+	"sync/atomic"
+
+	"github.com/pdediff/pdediff/lib/physics"
+	"github.com/schollz/progressbar/v3"
+)
+
+// SensorModel is the part of physics.SensorModel the data sets need; any
+// physics.SensorModel satisfies it. It must be safe for concurrent use when
+// Options.Workers > 1.
+type SensorModel interface {
+	Readings(q []float64, out []float64) error
+	Describe() map[string]any
+}
+
+var _ SensorModel = physics.SensorModel(nil)
+
+// DefaultNoiseLevels are the relative noise levels studied (SPEC §6 guess).
+var DefaultNoiseLevels = []float64{0, 0.01, 0.02, 0.05, 0.1, 0.2}
+
+// Defaults of the measurement model (SPEC §4).
+const (
+	// DefaultMaskProb is the probability that a sensor is on, η_i ~ Bernoulli(0.7) (SPEC Eq 51).
+	DefaultMaskProb = 0.7
+	// DefaultOffValue is the value of an off sensor in scaled units (SPEC §4: −1 after scaling, a guess).
+	DefaultOffValue = -1.0
+)
+
+// Options configure Generate.
+type Options struct {
+	// NTrain and NTest are the split sizes (paper: linear 9,000/1,000; masked and nonlinear 36,000/4,000).
+	NTrain, NTest int
+	// NoiseLevel is the noise std relative to the training readings' spread: σ_n = NoiseLevel · ReadingScale (≥ 0).
+	NoiseLevel float64
+	// Masks draws a sensor mask η ~ Bernoulli(MaskProb) per sample (multiple measurement operators, SPEC §4).
+	Masks bool
+	// MaskProb is P(sensor on) (0 = DefaultMaskProb).
+	MaskProb float64
+	// OffValue is the scaled reading of an off sensor, set after scaling (SPEC §4 guess: −1).
+	// It is only used with Masks; nil means DefaultOffValue.
+	OffValue *float64
+	// Prior configures the flux prior (zero fields take defaults).
+	Prior PriorOptions
+	// Seed makes the data reproducible: same seed and options → same arrays, for any Workers.
+	Seed uint64
+	// Workers is the number of goroutines calling the model (0 = 1).
+	Workers int
+	// Progress, if non-nil, receives a progress bar for the forward solves.
+	Progress io.Writer
+}
+
+// Split is one data split; every array is row-major n × 30.
+type Split struct {
+	// N is the number of samples.
+	N int
+	// Q is the flux (physical units).
+	Q []float64
+	// ReadingsClean are the noise-free sensor readings.
+	ReadingsClean []float64
+	// ReadingsNoisy are the noisy readings in physical units, before masking.
+	ReadingsNoisy []float64
+	// Readings are the noisy readings scaled to [−1, 1] (training range), with
+	// off sensors set to OffValue: the network's conditioning input.
+	Readings []float64
+	// QScaled is the flux scaled to [−1, 1] (training range).
+	QScaled []float64
+	// Mask is 1 for an on sensor, 0 for an off sensor (all ones without masks).
+	Mask []float64
+}
+
+// Meta records everything needed to reproduce or interpret a data set (data.json).
+type Meta struct {
+	Version    string         `json:"version"`
+	Problem    string         `json:"problem"`
+	Physics    map[string]any `json:"physics"`
+	NTrain     int            `json:"n_train"`
+	NTest      int            `json:"n_test"`
+	Seed       uint64         `json:"seed"`
+	NoiseLevel float64        `json:"noise_level"`
+	// ReadingScale is the root-mean-square over sensors of the per-sensor std of
+	// the clean training readings; NoiseStd = NoiseLevel · ReadingScale.
+	ReadingScale float64      `json:"reading_scale"`
+	NoiseStd     float64      `json:"noise_std"`
+	Masks        bool         `json:"masks"`
+	MaskProb     float64      `json:"mask_prob"`
+	OffValue     float64      `json:"off_value"`
+	Prior        PriorOptions `json:"prior"`
+	PriorJitter  float64      `json:"prior_jitter"`
+	Scaling      Scaling      `json:"scaling"`
+	Arrays       []string     `json:"arrays"`
+	Layout       string       `json:"layout"`
+}
+
+// Dataset is a generated flux-inversion data set.
+type Dataset struct {
+	Meta  Meta
+	Train Split
+	Test  Split
+}
+
+// Generate draws NTrain+NTest prior fluxes, evaluates the model on each
+// (in parallel over Workers), adds noise, draws masks and fits the scaling on
+// the training split. Sample i (train first, then test) uses its own random
+// streams, so the result does not depend on Workers. ctx cancels the solves.
+func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, error) {
+	if model == nil {
+		return nil, fmt.Errorf("flux data: nil sensor model")
+	}
+	if opts.NTrain < 2 {
+		return nil, fmt.Errorf("flux data: n-train %d, want ≥ 2 (the scaling and noise scale are fitted on it)", opts.NTrain)
+	}
+	if opts.NTest < 1 {
+		return nil, fmt.Errorf("flux data: n-test %d, want ≥ 1", opts.NTest)
+	}
+	if !(opts.NoiseLevel >= 0) || math.IsInf(opts.NoiseLevel, 0) {
+		return nil, fmt.Errorf("flux data: noise level %v, want a finite value ≥ 0", opts.NoiseLevel)
+	}
+	if opts.MaskProb == 0 {
+		opts.MaskProb = DefaultMaskProb
+	}
+	if !(opts.MaskProb > 0 && opts.MaskProb <= 1) {
+		return nil, fmt.Errorf("flux data: mask probability %v, want in (0, 1]", opts.MaskProb)
+	}
+	off := DefaultOffValue
+	if opts.OffValue != nil {
+		off = *opts.OffValue
+	}
+	if math.IsNaN(off) || math.IsInf(off, 0) {
+		return nil, fmt.Errorf("flux data: off-sensor value %v is not finite", off)
+	}
+	if opts.Workers < 0 {
+		return nil, fmt.Errorf("flux data: %d workers, want ≥ 0", opts.Workers)
+	}
+	workers := max(opts.Workers, 1)
+	prior, err := NewPrior(opts.Prior)
+	if err != nil {
+		return nil, err
+	}
+	total := opts.NTrain + opts.NTest
+	q := make([]float64, total*N)
+	clean := make([]float64, total*N)
+	for i := 0; i < total; i++ {
+		prior.Sample(sampleRand(opts.Seed, i, streamPrior), q[i*N:(i+1)*N])
+	}
+	if err := solveAll(ctx, model, q, clean, workers, opts.Progress); err != nil {
+		return nil, err
+	}
+
+	// Noise scale: RMS over sensors of the per-sensor std of the clean training readings.
+	scale := readingScale(clean[:opts.NTrain*N], opts.NTrain)
+	noiseStd := opts.NoiseLevel * scale
+	noisy := make([]float64, total*N)
+	mask := make([]float64, total*N)
+	for i := 0; i < total; i++ {
+		nr := sampleRand(opts.Seed, i, streamNoise)
+		mr := sampleRand(opts.Seed, i, streamMask)
+		for j := 0; j < N; j++ {
+			k := i*N + j
+			noisy[k] = clean[k]
+			if noiseStd > 0 {
+				noisy[k] += noiseStd * nr.NormFloat64()
+			}
+			mask[k] = 1
+			if opts.Masks && mr.Float64() >= opts.MaskProb {
+				mask[k] = 0
+			}
+		}
+	}
+	var sc Scaling
+	if sc.Q, err = FitMinMax(q[:opts.NTrain*N], N); err != nil {
+		return nil, err
+	}
+	if sc.Readings, err = FitMinMax(noisy[:opts.NTrain*N], N); err != nil {
+		return nil, err
+	}
+	qs := make([]float64, total*N)
+	rs := make([]float64, total*N)
+	if err := sc.Q.Apply(q, qs); err != nil {
+		return nil, err
+	}
+	if err := sc.Readings.Apply(noisy, rs); err != nil {
+		return nil, err
+	}
+	for k, m := range mask {
+		if m == 0 {
+			rs[k] = off // SPEC §4: off sensors read −1 after scaling (guess).
+		}
+	}
+	desc := model.Describe()
+	problem, _ := desc["problem"].(string)
+	ds := &Dataset{Meta: Meta{
+		Problem: problem, Physics: desc, NTrain: opts.NTrain, NTest: opts.NTest, Seed: opts.Seed,
+		NoiseLevel: opts.NoiseLevel, ReadingScale: scale, NoiseStd: noiseStd,
+		Masks: opts.Masks, MaskProb: opts.MaskProb, OffValue: off,
+		Prior: prior.Options(), PriorJitter: prior.Jitter(), Scaling: sc,
+		Arrays: ArrayNames(),
+		Layout: "row-major (n, 30); flux: bottom segments 1-15 left to right, then top 1-15; sensors: bottom row left to right, then top row",
+	}}
+	cut := opts.NTrain * N
+	ds.Train = Split{N: opts.NTrain, Q: q[:cut], ReadingsClean: clean[:cut], ReadingsNoisy: noisy[:cut],
+		Readings: rs[:cut], QScaled: qs[:cut], Mask: mask[:cut]}
+	ds.Test = Split{N: opts.NTest, Q: q[cut:], ReadingsClean: clean[cut:], ReadingsNoisy: noisy[cut:],
+		Readings: rs[cut:], QScaled: qs[cut:], Mask: mask[cut:]}
+	return ds, nil
+}
+
+// readingScale is sqrt(mean_j Var_j) over the n rows of r (population variance).
+func readingScale(r []float64, n int) float64 {
+	var acc float64
+	for j := 0; j < N; j++ {
+		var m, s2 float64
+		for i := 0; i < n; i++ {
+			m += r[i*N+j]
+		}
+		m /= float64(n)
+		for i := 0; i < n; i++ {
+			d := r[i*N+j] - m
+			s2 += d * d
+		}
+		acc += s2 / float64(n)
+	}
+	return math.Sqrt(acc / N)
+}
+
+// solveAll fills clean[i] = model(q[i]) for every row, using workers goroutines.
+func solveAll(ctx context.Context, model SensorModel, q, clean []float64, workers int, progress io.Writer) error {
+	total := len(q) / N
+	var bar *progressbar.ProgressBar
+	if progress != nil {
+		bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(progress),
+			progressbar.OptionSetDescription("forward solves"), progressbar.OptionShowCount(),
+			progressbar.OptionShowIts(), progressbar.OptionThrottle(200_000_000),
+			progressbar.OptionOnCompletion(func() { fmt.Fprintln(progress) }))
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	errs := make([]error, workers)
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func(w int) {
+			defer wg.Done()
+			for {
+				i := int(next.Add(1) - 1)
+				if i >= total {
+					return
+				}
+				if err := ctx.Err(); err != nil {
+					errs[w] = err
+					return
+				}
+				out := clean[i*N : (i+1)*N]
+				if err := model.Readings(q[i*N:(i+1)*N], out); err != nil {
+					errs[w] = fmt.Errorf("flux data: forward solve of sample %d: %w", i, err)
+					cancel()
+					return
+				}
+				for j, v := range out {
+					if math.IsNaN(v) || math.IsInf(v, 0) {
+						errs[w] = fmt.Errorf("flux data: sample %d: sensor %d reading is %v", i, j, v)
+						cancel()
+						return
+					}
+				}
+				if bar != nil {
+					bar.Add(1)
+				}
+			}
+		}(w)
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil && err != context.Canceled {
+			return err
+		}
+	}
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
