@@ -1,0 +1,373 @@
+package plots
+
+import (
+	"fmt"
+	"image/color"
+	"math"
+
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/palette/moreland"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+	"gonum.org/v1/plot/vg/draw"
+)
+
+// FluxGeometry describes the channel of the flux-inversion problems (paper
+// Fig. 5, SPEC §6): (0, Length) × (0, Height), SegmentsPerWall flux segments
+// on each wall covering (0, FluxEnd), the sensors, and the peak velocity UMax
+// of the parabolic profile.
+type FluxGeometry struct {
+	Length, Height, FluxEnd float64
+	SegmentsPerWall         int
+	// SensorX, SensorY are the sensor coordinates (bottom row, then top row).
+	SensorX, SensorY []float64
+	UMax             float64
+}
+
+func (g FluxGeometry) check() error {
+	if !(g.Length > 0) || !(g.Height > 0) || !(g.FluxEnd > 0) || g.FluxEnd > g.Length || g.SegmentsPerWall < 1 {
+		return fmt.Errorf("flux geometry: invalid channel %+v", g)
+	}
+	if len(g.SensorX) != len(g.SensorY) || len(g.SensorX) == 0 {
+		return fmt.Errorf("flux geometry: %d sensor x and %d sensor y coordinates", len(g.SensorX), len(g.SensorY))
+	}
+	return nil
+}
+
+// FluxField is a nodal P1 field on the (NX+1) × (NY+1) grid of the channel:
+// node (i, j) sits at (i·Length/NX, j·Height/NY) and holds C[i*(NY+1)+j]
+// (the physics.Mesh node ordering).
+type FluxField struct {
+	NX, NY         int
+	Length, Height float64
+	C              []float64
+}
+
+// fluxFieldGrid exposes a FluxField as a plotter.GridXYZ, subsampled by
+// strides so that vector output (SVG) stays small.
+type fluxFieldGrid struct {
+	f      FluxField
+	sx, sy int
+}
+
+func (g fluxFieldGrid) Dims() (c, r int) { return g.f.NX/g.sx + 1, g.f.NY/g.sy + 1 }
+func (g fluxFieldGrid) Z(c, r int) float64 {
+	return g.f.C[(c*g.sx)*(g.f.NY+1)+r*g.sy]
+}
+func (g fluxFieldGrid) X(c int) float64 { return float64(c*g.sx) * g.f.Length / float64(g.f.NX) }
+func (g fluxFieldGrid) Y(r int) float64 { return float64(r*g.sy) * g.f.Height / float64(g.f.NY) }
+
+// fluxMaxCells bounds the heat-map resolution (cells per direction).
+const fluxMaxCells = 170
+
+var (
+	fluxBottomColor = color.RGBA{R: 31, G: 119, B: 180, A: 255}
+	fluxTopColor    = color.RGBA{R: 255, G: 127, B: 14, A: 255}
+	fluxOffColor    = color.RGBA{R: 220, A: 255}
+)
+
+// FluxSetupPlot draws the problem set-up (paper Fig. 5): the channel, the
+// parabolic velocity profile, the flux segments on both walls (alternating
+// shades) and the sensors.
+func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	p := plot.New()
+	p.Title.Text = "Channel, velocity profile, flux segments and sensors"
+	p.X.Label.Text = "x"
+	p.Y.Label.Text = "y"
+	outline, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: g.Length, Y: 0}, {X: g.Length, Y: g.Height}, {X: 0, Y: g.Height}, {X: 0, Y: 0}})
+	if err != nil {
+		return nil, err
+	}
+	outline.Color = color.Gray{Y: 80}
+	p.Add(outline)
+	// Flux segments: thick alternating segments on both walls.
+	w := g.FluxEnd / float64(g.SegmentsPerWall)
+	for k := 0; k < g.SegmentsPerWall; k++ {
+		for _, wall := range []struct {
+			y float64
+			c color.RGBA
+		}{{0, fluxBottomColor}, {g.Height, fluxTopColor}} {
+			seg, err := plotter.NewLine(plotter.XYs{{X: float64(k) * w, Y: wall.y}, {X: float64(k+1) * w, Y: wall.y}})
+			if err != nil {
+				return nil, err
+			}
+			c := wall.c
+			if k%2 == 1 { // lighter shade: halfway to white
+				c = color.RGBA{R: uint8((int(c.R) + 255) / 2), G: uint8((int(c.G) + 255) / 2), B: uint8((int(c.B) + 255) / 2), A: 255}
+			}
+			seg.Color = c
+			seg.Width = vg.Points(5)
+			p.Add(seg)
+		}
+	}
+	// Velocity profile u(y) = UMax·4y(H−y)/H², drawn as arrows of length ∝ u from x = x0.
+	x0 := 0.04 * g.Length
+	scale := 0.12 * g.Length
+	var prof plotter.XYs
+	for i := 0; i <= 40; i++ {
+		y := g.Height * float64(i) / 40
+		prof = append(prof, plotter.XY{X: x0 + scale*4*y*(g.Height-y)/(g.Height*g.Height), Y: y})
+	}
+	pl, err := plotter.NewLine(prof)
+	if err != nil {
+		return nil, err
+	}
+	pl.Color = color.RGBA{G: 140, A: 255}
+	p.Add(pl)
+	for i := 1; i < 8; i++ {
+		y := g.Height * float64(i) / 8
+		tip := x0 + scale*4*y*(g.Height-y)/(g.Height*g.Height)
+		arrow, err := plotter.NewLine(plotter.XYs{{X: x0, Y: y}, {X: tip, Y: y}})
+		if err != nil {
+			return nil, err
+		}
+		arrow.Color = pl.Color
+		head, err := plotter.NewScatter(plotter.XYs{{X: tip, Y: y}})
+		if err != nil {
+			return nil, err
+		}
+		head.GlyphStyle = draw.GlyphStyle{Color: pl.Color, Radius: vg.Points(2.5), Shape: draw.PyramidGlyph{}}
+		p.Add(arrow, head)
+	}
+	sens := make(plotter.XYs, len(g.SensorX))
+	for i := range sens {
+		sens[i] = plotter.XY{X: g.SensorX[i], Y: g.SensorY[i]}
+	}
+	sc, err := plotter.NewScatter(sens)
+	if err != nil {
+		return nil, err
+	}
+	sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+	p.Add(sc)
+	labels, err := plotter.NewLabels(plotter.XYLabels{
+		XYs:    []plotter.XY{{X: g.FluxEnd / 2, Y: 0.06 * g.Height}, {X: g.FluxEnd / 2, Y: 0.88 * g.Height}, {X: x0 + 0.3*scale, Y: 0.5 * g.Height}},
+		Labels: []string{"bottom flux segments 1-15", "top flux segments 16-30", fmt.Sprintf("u_max = %g", g.UMax)},
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.Add(labels)
+	p.Legend.Top = true
+	p.Legend.Add("sensors", sc)
+	p.X.Min, p.X.Max = -0.1, g.Length+0.1
+	p.Y.Min, p.Y.Max = -0.15*g.Height, 1.15*g.Height
+	return p, nil
+}
+
+// FluxWallPlot draws the 30 fluxes q (bottom segments 1–15, then top) as step
+// functions of x on the two walls.
+func FluxWallPlot(g FluxGeometry, q []float64, title string) (*plot.Plot, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	n := g.SegmentsPerWall
+	if len(q) != 2*n {
+		return nil, fmt.Errorf("flux plot: %d flux values, want %d", len(q), 2*n)
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "x"
+	p.Y.Label.Text = "flux q"
+	w := g.FluxEnd / float64(n)
+	for wall, name := range []string{"bottom", "top"} {
+		var xy plotter.XYs
+		for k := 0; k < n; k++ {
+			v := q[wall*n+k]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("flux plot: non-finite flux %v at segment %d", v, wall*n+k)
+			}
+			xy = append(xy, plotter.XY{X: float64(k) * w, Y: v}, plotter.XY{X: float64(k+1) * w, Y: v})
+		}
+		l, err := plotter.NewLine(xy)
+		if err != nil {
+			return nil, err
+		}
+		l.Color = []color.RGBA{fluxBottomColor, fluxTopColor}[wall]
+		l.Width = vg.Points(1.5)
+		p.Add(l)
+		p.Legend.Add(name, l)
+	}
+	p.Legend.Top = true
+	p.Y.Min = math.Min(0, p.Y.Min)
+	return p, nil
+}
+
+// FluxFieldPlot draws a concentration field as a heat map with the sensors
+// on top (off sensors, mask[i] == 0, as red crosses; mask may be nil).
+func FluxFieldPlot(g FluxGeometry, f FluxField, mask []float64, title string) (*plot.Plot, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	if f.NX < 1 || f.NY < 1 || len(f.C) != (f.NX+1)*(f.NY+1) {
+		return nil, fmt.Errorf("field plot: %d values for a %d × %d grid", len(f.C), f.NX, f.NY)
+	}
+	for i, v := range f.C {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return nil, fmt.Errorf("field plot: non-finite value %v at node %d", v, i)
+		}
+	}
+	grid := fluxFieldGrid{f: f, sx: max(1, (f.NX+fluxMaxCells-1)/fluxMaxCells), sy: max(1, (f.NY+fluxMaxCells/4-1)/(fluxMaxCells/4))}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "x"
+	p.Y.Label.Text = "y"
+	cm := moreland.ExtendedKindlmann()
+	cm.SetMin(0)
+	cm.SetMax(1)
+	hm := plotter.NewHeatMap(grid, cm.Palette(128))
+	if hm.Max <= hm.Min {
+		hm.Max = hm.Min + 1
+	}
+	hm.Rasterized = true
+	p.Add(hm)
+	if err := fluxAddSensors(p, g.SensorX, g.SensorY, mask); err != nil {
+		return nil, err
+	}
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, g.Length, 0, g.Height
+	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: 0.75 * g.Length, Y: 0.05 * g.Height}},
+		Labels: []string{fmt.Sprintf("c in [%.3g, %.3g]", hm.Min, hm.Max)}})
+	if err == nil {
+		lab.TextStyle[0].Color = color.White
+		p.Add(lab)
+	}
+	return p, nil
+}
+
+func fluxAddSensors(p *plot.Plot, xs, ys, mask []float64) error {
+	if mask != nil && len(mask) != len(xs) {
+		return fmt.Errorf("sensor mask: %d values for %d sensors", len(mask), len(xs))
+	}
+	var on, off plotter.XYs
+	for i := range xs {
+		if mask != nil && mask[i] == 0 {
+			off = append(off, plotter.XY{X: xs[i], Y: ys[i]})
+		} else {
+			on = append(on, plotter.XY{X: xs[i], Y: ys[i]})
+		}
+	}
+	if len(on) > 0 {
+		s, err := plotter.NewScatter(on)
+		if err != nil {
+			return err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: color.White, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+	}
+	if len(off) > 0 {
+		s, err := plotter.NewScatter(off)
+		if err != nil {
+			return err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: fluxOffColor, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
+		p.Add(s)
+	}
+	return nil
+}
+
+// FluxReadingsPlot draws sensor readings against sensor x for the bottom row
+// (first half) and top row (second half); off sensors (mask[i] == 0; mask may
+// be nil) are drawn as red crosses at their (unobserved) value.
+func FluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*plot.Plot, error) {
+	if err := g.check(); err != nil {
+		return nil, err
+	}
+	n := len(g.SensorX)
+	if len(readings) != n || (mask != nil && len(mask) != n) {
+		return nil, fmt.Errorf("readings plot: %d readings and %d mask values for %d sensors", len(readings), len(mask), n)
+	}
+	p := plot.New()
+	p.Title.Text = title
+	p.X.Label.Text = "sensor x"
+	p.Y.Label.Text = "reading"
+	var offs plotter.XYs
+	half := n / 2
+	for row, name := range []string{"bottom row", "top row"} {
+		var on plotter.XYs
+		lo, hi := row*half, (row+1)*half
+		if row == 1 {
+			hi = n
+		}
+		for i := lo; i < hi; i++ {
+			v := readings[i]
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("readings plot: non-finite reading %v at sensor %d", v, i)
+			}
+			if mask != nil && mask[i] == 0 {
+				offs = append(offs, plotter.XY{X: g.SensorX[i], Y: v})
+			} else {
+				on = append(on, plotter.XY{X: g.SensorX[i], Y: v})
+			}
+		}
+		if len(on) == 0 {
+			continue
+		}
+		s, err := plotter.NewScatter(on)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: []color.RGBA{fluxBottomColor, fluxTopColor}[row], Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
+		p.Add(s)
+		p.Legend.Add(name, s)
+	}
+	if len(offs) > 0 {
+		s, err := plotter.NewScatter(offs)
+		if err != nil {
+			return nil, err
+		}
+		s.GlyphStyle = draw.GlyphStyle{Color: fluxOffColor, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
+		p.Add(s)
+		p.Legend.Add("sensor off", s)
+	}
+	p.Legend.Top = true
+	p.Legend.Left = true
+	return p, nil
+}
+
+// FluxInstance is one flux-inversion sample to plot: the 30 fluxes, the field
+// (nil if unavailable), the 30 (noisy) readings in physical units and the
+// sensor mask (nil = all on).
+type FluxInstance struct {
+	Q        []float64
+	Field    *FluxField
+	Readings []float64
+	Mask     []float64
+}
+
+// FluxInstancesFigure lays out one row per instance: wall fluxes, concentration
+// field with sensors (if any instance has a field) and sensor readings
+// (paper Figs. 6, 12 and 15).
+func FluxInstancesFigure(g FluxGeometry, inst []FluxInstance) (Grid, error) {
+	if len(inst) == 0 {
+		return Grid{}, fmt.Errorf("instances figure: no instances")
+	}
+	withField := false
+	for _, in := range inst {
+		withField = withField || in.Field != nil
+	}
+	var rows [][]*plot.Plot
+	for i, in := range inst {
+		qp, err := FluxWallPlot(g, in.Q, fmt.Sprintf("instance %d: wall flux", i+1))
+		if err != nil {
+			return Grid{}, err
+		}
+		row := []*plot.Plot{qp}
+		if withField {
+			var fp *plot.Plot
+			if in.Field != nil {
+				if fp, err = FluxFieldPlot(g, *in.Field, in.Mask, fmt.Sprintf("instance %d: concentration", i+1)); err != nil {
+					return Grid{}, err
+				}
+			}
+			row = append(row, fp)
+		}
+		rp, err := FluxReadingsPlot(g, in.Readings, in.Mask, fmt.Sprintf("instance %d: noisy readings", i+1))
+		if err != nil {
+			return Grid{}, err
+		}
+		rows = append(rows, append(row, rp))
+	}
+	return Grid{Plots: rows}, nil
+}
