@@ -143,7 +143,7 @@ func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
 	sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 	p.Add(sc)
 	labels, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    []plotter.XY{{X: g.FluxEnd / 2, Y: 0.06 * g.Height}, {X: g.FluxEnd / 2, Y: 0.88 * g.Height}, {X: x0 + 0.3*scale, Y: 0.5 * g.Height}},
+		XYs:    []plotter.XY{{X: g.FluxEnd / 2, Y: 0.06 * g.Height}, {X: g.FluxEnd / 2, Y: 0.88 * g.Height}, {X: x0 + 1.1*scale, Y: 0.47 * g.Height}},
 		Labels: []string{"bottom flux segments 1-15", "top flux segments 16-30", fmt.Sprintf("u_max = %g", g.UMax)},
 	})
 	if err != nil {
