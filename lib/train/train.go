@@ -296,10 +296,10 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 
 // state holds the variables and compiled step graph of a training run.
 type state struct {
-	net              *scorenet.Net
+	net               *scorenet.Net
 	params, m, v, ema []*model.Variable
-	step             int64
-	exec             *model.Exec
+	step              int64
+	exec              *model.Exec
 }
 
 func newState(net *scorenet.Net, cfg Config) (*state, error) {
