@@ -31,7 +31,7 @@ var toyFigureBox = map[toy.Case][4]float64{
 }
 
 func makeFig2(preset, outDir string, seed uint64, log io.Writer) ([]string, error) {
-	cells, n := 80, 10000
+	cells, n := 60, 10000
 	if preset == "paper" {
 		cells, n = 200, 100000
 	}

@@ -230,9 +230,9 @@ func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
 func normPDF(z float64) float64 { return math.Exp(-0.5*z*z) / math.Sqrt(2*math.Pi) }
 
 // spiralNodes is the number of midpoint-rule nodes in u ∈ (0,1) used for the
-// spiral densities; the curve's arc length is ≈13, so the spacing (≈0.003) is
+// spiral densities; the curve's arc length is ≈13, so the spacing (≈0.0065) is
 // far below the noise width 0.1.
-const spiralNodes = 4000
+const spiralNodes = 2000
 
 // JointDensity returns p(x, y) of case c: Tanh (1/6)·(1/0.3)e^{−(x−tanh y)/0.3}
 // on |y| < 3, x ≥ tanh y; Bimodal φ(y)·3x²φ(x³ − y); Spiral the Gaussian-blurred
