@@ -82,12 +82,15 @@ func TestLearnsGaussianScore(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	res, err := Train(context.Background(), net, proc, data, Config{Epochs: 400, BatchSize: 500, Seed: 2, LearningRate: 3e-3, StepsPerExec: 10})
+	res, err := Train(context.Background(), net, proc, data, Config{Epochs: 300, BatchSize: 500, Seed: 2, LearningRate: 2e-3, EMADecay: 0.995, StepsPerExec: 10})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Steps != 400*8 || len(res.Losses) != 400*8 {
-		t.Fatalf("steps %d, losses %d, want 3200", res.Steps, len(res.Losses))
+	if res.Steps != 300*8 || len(res.Losses) != 300*8 {
+		t.Fatalf("steps %d, losses %d, want 2400", res.Steps, len(res.Losses))
+	}
+	if err := net.SetUseEMA(true); err != nil {
+		t.Fatal(err)
 	}
 	mean := func(a []float64) float64 {
 		s := 0.0
@@ -117,8 +120,9 @@ func TestLearnsGaussianScore(t *testing.T) {
 			t.Logf("t=%.1f x=%+.3f score %+.4f exact %+.4f scaled err %.3f", tt, x, out[i], want, e)
 		}
 	}
-	if worst > 0.1 {
-		t.Errorf("worst scaled score error %.3f > 0.1", worst)
+	// Measured: 0.028 (seed 2); a wrong loss weighting or time embedding gives > 0.3.
+	if worst > 0.06 {
+		t.Errorf("worst scaled score error %.3f > 0.06", worst)
 	}
 }
 
@@ -135,7 +139,10 @@ func TestConditionalLearnsYDependence(t *testing.T) {
 		data.X[i] = a*y + sigma*rng.NormFloat64()
 	}
 	net, _ := scorenet.New(be, scorenet.Config{XDim: 1, YDim: 1, HiddenLayers: 2, Width: 64}, 3)
-	if _, err := Train(context.Background(), net, proc, data, Config{Epochs: 400, BatchSize: 500, Seed: 4, LearningRate: 3e-3, StepsPerExec: 10}); err != nil {
+	if _, err := Train(context.Background(), net, proc, data, Config{Epochs: 300, BatchSize: 500, Seed: 4, LearningRate: 2e-3, EMADecay: 0.995, StepsPerExec: 10}); err != nil {
+		t.Fatal(err)
+	}
+	if err := net.SetUseEMA(true); err != nil {
 		t.Fatal(err)
 	}
 	worst := 0.0
@@ -160,8 +167,9 @@ func TestConditionalLearnsYDependence(t *testing.T) {
 			}
 		}
 	}
-	if worst > 0.15 {
-		t.Errorf("worst scaled conditional score error %.3f > 0.15", worst)
+	// Measured: 0.069 (seed 4); ignoring y gives errors of order a·|y|/sd ≈ 1.
+	if worst > 0.12 {
+		t.Errorf("worst scaled conditional score error %.3f > 0.12", worst)
 	}
 }
 
