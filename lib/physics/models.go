@@ -104,7 +104,8 @@ func (c Config) newtonTol() float64 {
 	if c.NewtonTol > 0 {
 		return c.NewtonTol
 	}
-	return 1e-10
+	// With quadratic convergence the error left after a step of size 1e-8 is ~1e-15.
+	return 1e-8
 }
 
 func (c Config) newtonMaxIter() int {
@@ -115,13 +116,10 @@ func (c Config) newtonMaxIter() int {
 }
 
 // ResponseMatrix computes the 30×30 response matrix of the linear problem (row-major, sensors × segments):
-// one banded LU factorisation and 30 unit-flux solves at once. workers ≤ 0 means GOMAXPROCS.
-func ResponseMatrix(cfg Config, workers int) ([]float64, error) {
+// one banded LU factorisation and 30 unit-flux solves at once (single-threaded; see docs/perf-physics.md).
+func ResponseMatrix(cfg Config) ([]float64, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
-	}
-	if workers <= 0 {
-		workers = defaultWorkers()
 	}
 	mesh, _ := NewMesh(cfg.NX, cfg.NY)
 	d := newDiscretization(mesh, cfg.Kappa, cfg.UMax, 0, cfg.K)
@@ -200,7 +198,7 @@ func CachedResponseMatrix(cfg Config) ([]float64, error) {
 		return nil, err
 	}
 	if dir == "" {
-		return ResponseMatrix(cfg, 0)
+		return ResponseMatrix(cfg)
 	}
 	cacheMu.Lock()
 	defer cacheMu.Unlock()
@@ -209,7 +207,7 @@ func CachedResponseMatrix(cfg Config) ([]float64, error) {
 	if g, ok := readCache(path, params); ok {
 		return g, nil
 	}
-	g, err := ResponseMatrix(cfg, 0)
+	g, err := ResponseMatrix(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -257,7 +255,11 @@ type NonlinearModel struct {
 	cfg  Config
 	mesh Mesh
 	base *discretization // shared, read-only after construction
+	warm []float64       // solution for the prior-mean flux q ≡ 2: the Newton starting point of every solve
 }
+
+// warmFlux is the flux of the warm-start solution (the prior mean of SPEC §6).
+const warmFlux = 2.0
 
 // NewNonlinearModel prepares the discretisation of a nonlinear Config.
 func NewNonlinearModel(cfg Config) (*NonlinearModel, error) {
@@ -268,7 +270,18 @@ func NewNonlinearModel(cfg Config) (*NonlinearModel, error) {
 		return nil, fmt.Errorf("physics: NewNonlinearModel needs problem %q, got %q", ProblemNonlinear, cfg.Problem)
 	}
 	mesh, _ := NewMesh(cfg.NX, cfg.NY)
-	return &NonlinearModel{cfg: cfg, mesh: mesh, base: newDiscretization(mesh, cfg.Kappa, cfg.UMax, cfg.Rate, cfg.K)}, nil
+	m := &NonlinearModel{cfg: cfg, mesh: mesh, base: newDiscretization(mesh, cfg.Kappa, cfg.UMax, cfg.Rate, cfg.K)}
+	q := make([]float64, NumSegments)
+	for k := range q {
+		q[k] = warmFlux
+	}
+	d := *m.base
+	warm, _, err := d.solveNonlinear(loadSpec{Q: q}, cfg.newtonTol(), cfg.newtonMaxIter(), nil)
+	if err != nil {
+		return nil, fmt.Errorf("physics: nonlinear model: solve for the warm-start flux q = %g: %w", warmFlux, err)
+	}
+	m.warm = warm
+	return m, nil
 }
 
 // Solve returns the full field for flux q and the Newton report; an error if Newton does not converge.
@@ -278,7 +291,7 @@ func (m *NonlinearModel) Solve(q []float64) (*Solution, error) {
 		return nil, err
 	}
 	d := *m.base // shallow copy: lin is shared read-only, rate may be changed by continuation
-	c, rep, err := d.solveNonlinear(loadSpec{Q: q}, m.cfg.newtonTol(), m.cfg.newtonMaxIter(), 1)
+	c, rep, err := d.solveNonlinear(loadSpec{Q: q}, m.cfg.newtonTol(), m.cfg.newtonMaxIter(), m.warm)
 	if err != nil {
 		return nil, err
 	}
@@ -320,7 +333,7 @@ func Solve(cfg Config, q []float64) (*Solution, error) {
 	}
 	mesh, _ := NewMesh(cfg.NX, cfg.NY)
 	d := newDiscretization(mesh, cfg.Kappa, cfg.UMax, 0, cfg.K)
-	c, err := d.solveLinear(loadSpec{Q: q}, defaultWorkers())
+	c, err := d.solveLinear(loadSpec{Q: q})
 	if err != nil {
 		return nil, err
 	}

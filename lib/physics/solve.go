@@ -3,7 +3,6 @@ package physics
 import (
 	"fmt"
 	"math"
-	"runtime"
 	"strings"
 )
 
@@ -19,6 +18,8 @@ type NewtonReport struct {
 	Steps []float64 `json:"steps"`
 	// Converged tells whether the stopping test ‖δc‖∞ ≤ tol·max(1, ‖c‖∞) was met.
 	Converged bool `json:"converged"`
+	// WarmStart tells whether Newton started from the model's prior-mean solution (else from K(1 − e^{−3x})).
+	WarmStart bool `json:"warm_start"`
 	// Continuation is the number of rate-continuation stages used (0 = direct solve from the initial profile).
 	Continuation int `json:"continuation"`
 }
@@ -54,7 +55,7 @@ func (s *Solution) Sensors() []float64 {
 }
 
 // solveLinear solves the advection–diffusion problem (reaction ignored) for the given loads.
-func (d *discretization) solveLinear(ls loadSpec, workers int) ([]float64, error) {
+func (d *discretization) solveLinear(ls loadSpec) ([]float64, error) {
 	n := d.mesh.NumNodes()
 	bw := d.mesh.bandwidth()
 	bm := newBandMatrix(n, bw, bw)
@@ -72,7 +73,6 @@ func (d *discretization) solveLinear(ls loadSpec, workers int) ([]float64, error
 type newtonOptions struct {
 	tol     float64
 	maxIter int
-	workers int
 	init    []float64 // initial nodal field (nil = K(1 − e^{−3x}) profile)
 	rate    float64   // reaction rate to use (for continuation)
 }
@@ -192,10 +192,19 @@ func (d *discretization) newton(ls loadSpec, opt newtonOptions) ([]float64, Newt
 	return c, rep, fmt.Errorf("physics: Newton did not converge in %d iterations:\n%s", rep.Iterations, rep)
 }
 
-// solveNonlinear runs Newton from the c0 profile; if that fails it retries with continuation in the reaction
-// rate (r/4, r/2, 3r/4, r, each stage started from the previous solution).
-func (d *discretization) solveNonlinear(ls loadSpec, tol float64, maxIter, workers int) ([]float64, NewtonReport, error) {
-	opt := newtonOptions{tol: tol, maxIter: maxIter, workers: workers, rate: d.rate}
+// solveNonlinear runs Newton from warm (if non-nil: a solution for a nearby flux), then from the c0 profile;
+// if both fail it retries with continuation in the reaction rate (r/4, r/2, 3r/4, r, each stage started from
+// the previous solution). The report is the one of the successful attempt.
+func (d *discretization) solveNonlinear(ls loadSpec, tol float64, maxIter int, warm []float64) ([]float64, NewtonReport, error) {
+	opt := newtonOptions{tol: tol, maxIter: maxIter, rate: d.rate}
+	if warm != nil {
+		o := opt
+		o.init = warm
+		if c, rep, err := d.newton(ls, o); err == nil {
+			rep.WarmStart = true
+			return c, rep, nil
+		}
+	}
 	c, rep, err := d.newton(ls, opt)
 	if err == nil {
 		return c, rep, nil
@@ -226,6 +235,3 @@ func (d *discretization) solveNonlinear(ls loadSpec, tol float64, maxIter, worke
 	total.Continuation = stages
 	return cont, total, nil
 }
-
-// defaultWorkers is the number of goroutines used by one factorisation.
-func defaultWorkers() int { return runtime.GOMAXPROCS(0) }
