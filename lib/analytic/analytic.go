@@ -157,31 +157,65 @@ func (m Mixture) SampleAt(p sde.Process, t float64, rng *rand.Rand, n int) ([]fl
 	return mt.Sample(rng, n), nil
 }
 
+// prepared caches, per component, log w_k − Σ_j log σ_kj − (d/2) log 2π and
+// the precisions 1/σ_kj², so that per-point work is a few multiply-adds and one
+// exp per component.
+type prepared struct {
+	m       Mixture
+	logNorm []float64
+	prec    [][]float64
+}
+
+func (m Mixture) prepare() prepared {
+	p := prepared{m: m, logNorm: make([]float64, m.K()), prec: make([][]float64, m.K())}
+	for k := range m.K() {
+		v := math.Log(m.Weights[k]) - 0.5*float64(m.Dim())*math.Log(2*math.Pi)
+		p.prec[k] = make([]float64, m.Dim())
+		for j, s := range m.Stds[k] {
+			v -= math.Log(s)
+			p.prec[k][j] = 1 / (s * s)
+		}
+		p.logNorm[k] = v
+	}
+	return p
+}
+
 // logComponents writes log(w_k N(x; μ_k, σ_k²)) for one point into lc (len K)
 // and returns their log-sum-exp.
-func (m Mixture) logComponents(x []float64, lc []float64) float64 {
+func (p *prepared) logComponents(x []float64, lc []float64) float64 {
 	maxv := math.Inf(-1)
-	for k := range m.Weights {
-		v := math.Log(m.Weights[k])
+	for k, mu := range p.m.Means {
+		v := 0.0
+		prec := p.prec[k]
 		for j, xj := range x {
-			s := m.Stds[k][j]
-			z := (xj - m.Means[k][j]) / s
-			v -= 0.5*z*z + math.Log(s) + 0.5*math.Log(2*math.Pi)
+			z := xj - mu[j]
+			v += z * z * prec[j]
 		}
+		v = p.logNorm[k] - 0.5*v
 		lc[k] = v
-		maxv = math.Max(maxv, v)
+		if v > maxv {
+			maxv = v
+		}
 	}
 	sum := 0.0
-	for _, v := range lc {
-		sum += math.Exp(v - maxv)
+	for k, v := range lc {
+		e := math.Exp(v - maxv)
+		lc[k] = e
+		sum += e
+	}
+	// lc now holds unnormalised responsibilities exp(v − max).
+	inv := 1 / sum
+	for k := range lc {
+		lc[k] *= inv
 	}
 	return maxv + math.Log(sum)
 }
 
 // LogDensity returns log p(x) for one point x (length d).
 func (m Mixture) LogDensity(x []float64) float64 {
+	p := m.prepare()
 	lc := make([]float64, m.K())
-	return m.logComponents(x, lc)
+	return p.logComponents(x, lc)
 }
 
 // Responsibilities returns the posterior component weights P(k | x) for n
@@ -191,13 +225,10 @@ func (m Mixture) Responsibilities(x []float64, n int) ([]float64, error) {
 	if len(x) != n*d {
 		return nil, fmt.Errorf("analytic: x has %d values, want n*d = %d*%d", len(x), n, d)
 	}
+	p := m.prepare()
 	out := make([]float64, n*K)
 	for i := range n {
-		lc := out[i*K : (i+1)*K]
-		lse := m.logComponents(x[i*d:(i+1)*d], lc)
-		for k := range lc {
-			lc[k] = math.Exp(lc[k] - lse)
-		}
+		p.logComponents(x[i*d:(i+1)*d], out[i*K:(i+1)*K])
 	}
 	return out, nil
 }
@@ -209,11 +240,12 @@ func (m Mixture) Score(x []float64, n int, out []float64) error {
 	if len(x) != n*d || len(out) != n*d {
 		return fmt.Errorf("analytic: score buffers have %d and %d values, want n*d = %d*%d", len(x), len(out), n, d)
 	}
+	p := m.prepare()
 	if K == 1 {
-		mu, s := m.Means[0], m.Stds[0]
+		mu, prec := m.Means[0], p.prec[0]
 		for i := range n {
 			for j := range d {
-				out[i*d+j] = -(x[i*d+j] - mu[j]) / (s[j] * s[j])
+				out[i*d+j] = -(x[i*d+j] - mu[j]) * prec[j]
 			}
 		}
 		return nil
@@ -221,15 +253,14 @@ func (m Mixture) Score(x []float64, n int, out []float64) error {
 	lc := make([]float64, K)
 	for i := range n {
 		xi, oi := x[i*d:(i+1)*d], out[i*d:(i+1)*d]
-		lse := m.logComponents(xi, lc)
+		p.logComponents(xi, lc)
 		for j := range oi {
 			oi[j] = 0
 		}
-		for k := range K {
-			r := math.Exp(lc[k] - lse)
+		for k, r := range lc {
+			mu, prec := m.Means[k], p.prec[k]
 			for j := range d {
-				s := m.Stds[k][j]
-				oi[j] -= r * (xi[j] - m.Means[k][j]) / (s * s)
+				oi[j] -= r * (xi[j] - mu[j]) * prec[j]
 			}
 		}
 	}

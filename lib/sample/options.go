@@ -1,0 +1,185 @@
+package sample
+
+import (
+	"fmt"
+	"io"
+	"math"
+	"math/rand/v2"
+	"time"
+
+	"github.com/pdediff/pdediff/lib/sde"
+	"github.com/schollz/progressbar/v3"
+)
+
+// Defaults of the samplers (SPEC §8).
+const (
+	// DefaultEps is the final forward time of the reverse integration.
+	DefaultEps = 1e-3
+	// DefaultSteps is the number of uniform steps of the fixed-step samplers.
+	DefaultSteps = 1000
+	// DefaultTol is rtol = atol of DoPri5 (the paper's solve_ivp settings).
+	DefaultTol = 1e-5
+	// DefaultMaxSteps bounds the attempted DoPri5 steps.
+	DefaultMaxSteps = 100000
+)
+
+// Options configure every sampler; fields a sampler does not use are ignored.
+// Zero values select the defaults noted per field.
+type Options struct {
+	// N is the number of samples (rows) and D their dimension. When XT is set,
+	// D must be set and N may be 0 (then N = len(XT)/D).
+	N, D int
+	// XT, if non-nil, is the starting state at t = T (row-major N×D, copied);
+	// otherwise the start is drawn from N(0, PriorStd² I) (SPEC Eq 25).
+	XT []float64
+	// Seed seeds the PCG generator (math/rand/v2) used for the prior draw and
+	// the Brownian increments: the same seed gives the same numbers.
+	Seed uint64
+	// Eps is the final forward time, in (0, T); 0 means DefaultEps.
+	Eps float64
+	// Steps is the number of uniform steps of the fixed-step samplers; 0 means
+	// DefaultSteps.
+	Steps int
+	// Alpha ≥ 0 is the noise parameter of EulerMaruyama (SPEC Eq 26): 1 is
+	// Song's reverse SDE, 0 the probability-flow ODE. Its zero value is 0.
+	Alpha float64
+	// Rtol and Atol are DoPri5's tolerances; 0 means DefaultTol.
+	Rtol, Atol float64
+	// PerRowNorm makes DoPri5 use the largest per-row RMS error instead of the
+	// RMS over the whole flattened batch (scipy's behaviour on a flattened
+	// batch, the default).
+	PerRowNorm bool
+	// MaxSteps bounds DoPri5's attempted steps; 0 means DefaultMaxSteps.
+	MaxSteps int
+	// Progress, if non-nil, receives a progress bar (e.g. os.Stderr).
+	Progress io.Writer
+}
+
+// Result is the outcome of one sampler run.
+type Result struct {
+	// X holds the samples at t = Eps, row-major N×D.
+	X []float64
+	// N and D are the shape of X.
+	N, D int
+	// NFE counts score evaluations (calls of the ScoreFunc, each over the whole
+	// batch).
+	NFE int
+	// Steps counts accepted steps; Rejected counts rejected DoPri5 steps.
+	Steps, Rejected int
+	// TFinal is the forward time the integration stopped at (Eps).
+	TFinal float64
+}
+
+// run holds the validated settings and the buffers of one sampler run.
+type run struct {
+	proc     sde.Process
+	score    ScoreFunc
+	n, d     int
+	eps, T   float64
+	steps    int
+	rng      *rand.Rand
+	x        []float64
+	nfe      int
+	progress *progressbar.ProgressBar
+}
+
+// setup validates opts and draws (or copies) the initial state.
+func setup(proc sde.Process, score ScoreFunc, opts Options, name string) (*run, error) {
+	if proc == nil || score == nil {
+		return nil, fmt.Errorf("sample: %s needs a process and a score function", name)
+	}
+	r := &run{proc: proc, score: score, T: proc.T(), n: opts.N, d: opts.D}
+	if r.d < 1 {
+		return nil, fmt.Errorf("sample: dimension D=%d must be >= 1", opts.D)
+	}
+	if opts.XT != nil {
+		if len(opts.XT)%r.d != 0 || (r.n != 0 && len(opts.XT) != r.n*r.d) {
+			return nil, fmt.Errorf("sample: XT has %d values, not N*D = %d*%d", len(opts.XT), r.n, r.d)
+		}
+		r.n = len(opts.XT) / r.d
+		for i, v := range opts.XT {
+			if math.IsNaN(v) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("sample: XT[%d] = %v is not finite", i, v)
+			}
+		}
+	}
+	if r.n < 1 {
+		return nil, fmt.Errorf("sample: number of samples N=%d must be >= 1", r.n)
+	}
+	r.eps = opts.Eps
+	if r.eps == 0 {
+		r.eps = DefaultEps
+	}
+	if !(r.eps > 0 && r.eps < r.T) {
+		return nil, fmt.Errorf("sample: eps=%v must lie in (0, T=%v)", opts.Eps, r.T)
+	}
+	r.steps = opts.Steps
+	if r.steps == 0 {
+		r.steps = DefaultSteps
+	}
+	if r.steps < 1 {
+		return nil, fmt.Errorf("sample: steps=%d must be >= 1", opts.Steps)
+	}
+	r.rng = rand.New(rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15))
+	r.x = make([]float64, r.n*r.d)
+	if opts.XT != nil {
+		copy(r.x, opts.XT)
+	} else {
+		s := proc.PriorStd()
+		for i := range r.x {
+			r.x[i] = s * r.rng.NormFloat64()
+		}
+	}
+	if opts.Progress != nil {
+		r.progress = progressbar.NewOptions(1000, progressbar.OptionSetWriter(opts.Progress),
+			progressbar.OptionSetDescription("sample "+name), progressbar.OptionThrottle(200*time.Millisecond),
+			progressbar.OptionClearOnFinish())
+	}
+	return r, nil
+}
+
+// report updates the progress bar to the fraction of [eps, T] covered at t.
+func (r *run) report(t float64) {
+	if r.progress != nil {
+		_ = r.progress.Set(int(1000 * (r.T - t) / (r.T - r.eps)))
+	}
+}
+
+func (r *run) finish(steps, rejected int) Result {
+	if r.progress != nil {
+		_ = r.progress.Finish()
+	}
+	return Result{X: r.x, N: r.n, D: r.d, NFE: r.nfe, Steps: steps, Rejected: rejected, TFinal: r.eps}
+}
+
+// evalScore calls the score once over the whole batch.
+func (r *run) evalScore(t float64, x, out []float64) error {
+	r.nfe++
+	if err := r.score(t, x, r.n, r.d, out); err != nil {
+		return fmt.Errorf("sample: score at t=%v: %w", t, err)
+	}
+	return nil
+}
+
+// drift writes the forward-time probability-flow ODE right-hand side
+// dx/dt = −β(t)/2 x − g²(t)/2 ∇log p_t(x) into out (SPEC Eq 28 with τ = T − t).
+func (r *run) drift(t float64, x, out []float64) error {
+	if err := r.evalScore(t, x, out); err != nil {
+		return err
+	}
+	hb, hg := 0.5*r.proc.Beta(t), 0.5*r.proc.G2(t)
+	for i, xi := range x {
+		out[i] = -hb*xi - hg*out[i]
+	}
+	return nil
+}
+
+// checkFinite reports the first non-finite entry of x.
+func checkFinite(x []float64, t float64) error {
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("sample: state became non-finite (x[%d] = %v) at t=%v", i, v, t)
+		}
+	}
+	return nil
+}
