@@ -1,0 +1,107 @@
+package toybench
+
+import (
+	"bytes"
+	"fmt"
+	"io"
+	"path/filepath"
+
+	"github.com/pdediff/pdediff/lib/arrayio"
+)
+
+// PaperTable2 holds the paper's Table 2 (regularised OT distance, mean over the
+// four y values), keyed by process ("ve", "vp"), sampler ("ode", "sde") and case.
+var PaperTable2 = map[string]map[string]map[string]float64{
+	"ve": {
+		"ode": {"tanh": 0.051, "bimodal": 0.059, "spiral": 0.047},
+		"sde": {"tanh": 0.040, "bimodal": 0.043, "spiral": 0.052},
+	},
+	"vp": {
+		"ode": {"tanh": 0.046, "bimodal": 0.046, "spiral": 0.045},
+		"sde": {"tanh": 0.041, "bimodal": 0.044, "spiral": 0.041},
+	},
+}
+
+// Table2Processes, Table2Samplers and Table2Cases fix the row and column order of
+// Table 2.
+var (
+	Table2Processes = []string{"ve", "vp"}
+	Table2Samplers  = []string{"ode", "sde"}
+	Table2Cases     = []string{"tanh", "bimodal", "spiral"}
+)
+
+// CellKey names one cell of Table 2.
+func CellKey(process, sampler, cas string) string { return process + "/" + sampler + "/" + cas }
+
+// writeTable2 writes table2.md and table2.csv into dir from the cell means
+// (value = mean Sinkhorn distance over the y values, Euclidean cost, POT
+// method; the converged log-domain value in a second Markdown table).
+func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
+	var csv bytes.Buffer
+	fmt.Fprintln(&csv, "process,sampler,tanh,bimodal,spiral")
+	for _, p := range Table2Processes {
+		for _, s := range Table2Samplers {
+			fmt.Fprintf(&csv, "%s,%s", p, s)
+			for _, c := range Table2Cases {
+				cell, ok := cells[CellKey(p, s, c)]
+				if !ok {
+					return nil, fmt.Errorf("table 2: missing cell %s", CellKey(p, s, c))
+				}
+				fmt.Fprintf(&csv, ",%.6f", cell.Mean)
+			}
+			fmt.Fprintln(&csv)
+		}
+	}
+	var md bytes.Buffer
+	section := func(title string, value func(*Cell) float64, withPaper bool) {
+		fmt.Fprintf(&md, "%s\n\n", title)
+		if withPaper {
+			fmt.Fprintln(&md, "| Formulation | Sampler | Tanh | Bimodal | Spiral | paper Tanh | paper Bimodal | paper Spiral |")
+			fmt.Fprintln(&md, "|---|---|---|---|---|---|---|---|")
+		} else {
+			fmt.Fprintln(&md, "| Formulation | Sampler | Tanh | Bimodal | Spiral |")
+			fmt.Fprintln(&md, "|---|---|---|---|---|")
+		}
+		for _, p := range Table2Processes {
+			for _, s := range Table2Samplers {
+				fmt.Fprintf(&md, "| %s | %s |", upper(p), upper(s))
+				for _, c := range Table2Cases {
+					fmt.Fprintf(&md, " %.3f |", value(cells[CellKey(p, s, c)]))
+				}
+				if withPaper {
+					for _, c := range Table2Cases {
+						fmt.Fprintf(&md, " %.3f |", PaperTable2[p][s][c])
+					}
+				}
+				fmt.Fprintln(&md)
+			}
+		}
+		fmt.Fprintln(&md)
+	}
+	section("Table 2: regularised OT distance (Sinkhorn, reg 0.01, Euclidean cost, POT 0.8.2 sinkhorn_knopp with its 1000-iteration cap), mean over the y values", func(c *Cell) float64 { return c.Mean }, true)
+	section("Same, converged log-domain Sinkhorn (no iteration cap)", func(c *Cell) float64 { return c.MeanLog }, false)
+	section("Mean number of score evaluations (NFE) per sampling run", func(c *Cell) float64 { return c.MeanNFE }, false)
+	var paths []string
+	for _, f := range []struct {
+		name string
+		b    []byte
+	}{{"table2.csv", csv.Bytes()}, {"table2.md", md.Bytes()}} {
+		p := filepath.Join(dir, f.name)
+		b := f.b
+		if err := arrayio.WriteAtomic(p, func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return nil, err
+		}
+		paths = append(paths, p)
+	}
+	return paths, nil
+}
+
+func upper(s string) string {
+	b := []byte(s)
+	for i, c := range b {
+		if c >= 'a' && c <= 'z' {
+			b[i] = c - 'a' + 'A'
+		}
+	}
+	return string(b)
+}

@@ -1,0 +1,136 @@
+package toybench
+
+import (
+	"context"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdediff/pdediff/datasets/toy"
+	"github.com/pdediff/pdediff/lib/backend"
+)
+
+func meanStd(v []float64) (m, s float64) {
+	for _, x := range v {
+		m += x
+	}
+	m /= float64(len(v))
+	for _, x := range v {
+		s += (x - m) * (x - m)
+	}
+	return m, math.Sqrt(s / float64(len(v)-1))
+}
+
+// The metric separates a correct conditional from a shifted one: the exact
+// conditional sampler is close to the band reference, a 0.5 shift is ~0.5 away
+// (Euclidean cost: W1 of a shift is the shift).
+func TestEvaluateSeparatesGoodFromShifted(t *testing.T) {
+	refs, err := toy.Reference(toy.Tanh, []float64{1}, toy.ReferenceOptions{Size: 60000}, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	exact, err := toy.ExactConditional(toy.Tanh, 1, 1500, 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	good, err := Evaluate(exact, refs[0], 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shifted := make([]float64, len(exact))
+	for i, v := range exact {
+		shifted[i] = v + 0.5
+	}
+	bad, err := Evaluate(shifted, refs[0], 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("good %+v bad %+v", good, bad)
+	if good.Log > 0.06 {
+		t.Errorf("exact conditional vs band: %.4f, want < 0.06", good.Log)
+	}
+	if math.Abs(bad.Log-good.Log-0.5) > 0.08 {
+		t.Errorf("shift by 0.5 raised the distance from %.4f to %.4f, want about +0.5", good.Log, bad.Log)
+	}
+	if !good.LogConverged {
+		t.Error("log-domain Sinkhorn did not converge")
+	}
+}
+
+// A short training run learns the Tanh conditional well enough that both
+// samplers put x | y = 1 near its true mean tanh(1) + 0.3 and spread 0.3.
+func TestTrainAndSampleTanh(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, _ := PresetByName("quick")
+	p.NTrain, p.Epochs, p.BatchSize, p.Width = 4000, 120, 500, 64
+	dir := filepath.Join(t.TempDir(), "m")
+	net, info, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Steps != int64(p.Epochs*(p.NTrain/p.BatchSize)) || info.Resumed {
+		t.Errorf("training info %+v", info)
+	}
+	proc, _ := NewProcess("vp")
+	want := math.Tanh(1) + 0.3
+	for _, s := range []SampleSpec{{Sampler: "ode", Rtol: 1e-4, Atol: 1e-4, Seed: 1}, {Sampler: "sde", Steps: 200, Seed: 2}} {
+		r, err := Sample(proc, net, 1, 2000, s, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, sd := meanStd(r.X)
+		t.Logf("%s: mean %.3f std %.3f NFE %d (%.2fs)", s.Sampler, m, sd, r.NFE, r.Seconds)
+		if math.Abs(m-want) > 0.12 || math.Abs(sd-0.3) > 0.12 {
+			t.Errorf("%s: x|y=1 mean %.3f std %.3f, want %.3f and 0.3", s.Sampler, m, sd, want)
+		}
+		if r.NFE < 1 {
+			t.Errorf("%s: NFE %d", s.Sampler, r.NFE)
+		}
+	}
+	// A second call finds the finished model and does not train again.
+	_, info2, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil)
+	if err != nil || !info2.Resumed || info2.Steps != info.Steps {
+		t.Errorf("reuse: %+v %v", info2, err)
+	}
+	// A different architecture in the same folder is refused.
+	p.Width = 32
+	if _, _, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil); err == nil || !strings.Contains(err.Error(), "holds a network") {
+		t.Errorf("architecture mismatch: %v", err)
+	}
+	if _, err := Sample(proc, net, 1, 10, SampleSpec{Sampler: "bogus"}, nil); err == nil {
+		t.Error("unknown sampler accepted")
+	}
+}
+
+func TestWriteTable2(t *testing.T) {
+	cells := map[string]*Cell{}
+	v := 0.0
+	for _, p := range Table2Processes {
+		for _, s := range Table2Samplers {
+			for _, c := range Table2Cases {
+				v += 0.001
+				cells[CellKey(p, s, c)] = &Cell{Mean: v, MeanLog: v / 2}
+			}
+		}
+	}
+	dir := t.TempDir()
+	if _, err := writeTable2(dir, cells); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(filepath.Join(dir, "table2.csv"))
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if lines[0] != "process,sampler,tanh,bimodal,spiral" || len(lines) != 5 || lines[1] != "ve,ode,0.001000,0.002000,0.003000" || lines[4] != "vp,sde,0.010000,0.011000,0.012000" {
+		t.Errorf("table2.csv:\n%s", b)
+	}
+	delete(cells, CellKey("vp", "sde", "spiral"))
+	if _, err := writeTable2(dir, cells); err == nil {
+		t.Error("missing cell accepted")
+	}
+	_ = io.Discard
+}
