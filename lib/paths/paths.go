@@ -1,0 +1,189 @@
+// Package paths records whole sample paths (trajectories) of the forward and
+// reverse processes, for figures such as notebook 01's. The samplers in
+// lib/sample return only the final state; here every step is kept.
+//
+//   - Forward draws exact paths of the forward SDE dx = −β/2 x dt + g dw
+//     (SPEC Eq 17's particle picture) by its Gaussian transitions
+//     x_{t'} = (m(t')/m(t)) x_t + sqrt(s(t')² − (m(t')/m(t))² s(t)²) z (SPEC Eqs 19, 21).
+//   - Reverse integrates the reverse drift–diffusion equation with parameter α by
+//     Euler–Maruyama (SPEC Eqs 25–26) exactly as sample.EulerMaruyama does
+//     (same seed → same final state), recording every step.
+package paths
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+
+	"github.com/pdediff/pdediff/lib/sample"
+	"github.com/pdediff/pdediff/lib/sde"
+)
+
+// Trajectories are N sample paths of dimension D recorded at len(Times) times.
+type Trajectories struct {
+	// Times are the forward times t of the records, in recording order
+	// (increasing for Forward, decreasing for Reverse).
+	Times []float64
+	// States[k] is the N×D row-major state at Times[k].
+	States [][]float64
+	// N and D are the number of paths and their dimension.
+	N, D int
+}
+
+// Path returns component j of path i at every recorded time.
+func (tr Trajectories) Path(i, j int) []float64 {
+	out := make([]float64, len(tr.Times))
+	for k, s := range tr.States {
+		out[k] = s[i*tr.D+j]
+	}
+	return out
+}
+
+// Flat returns component j of the first `paths` paths as one row-major
+// paths×len(Times) slice (the layout nbshow.Paths plots).
+func (tr Trajectories) Flat(paths, j int) []float64 {
+	paths = min(paths, tr.N)
+	out := make([]float64, 0, paths*len(tr.Times))
+	for i := range paths {
+		out = append(out, tr.Path(i, j)...)
+	}
+	return out
+}
+
+func checkFinite(what string, x []float64) error {
+	for i, v := range x {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return fmt.Errorf("paths: %s[%d] = %v is not finite", what, i, v)
+		}
+	}
+	return nil
+}
+
+// Forward draws exact forward paths starting from the N×D states x0 at t = 0
+// and records them at t = 0 and at each of times (strictly increasing, in
+// (0, T]). seed seeds the PCG generator.
+func Forward(proc sde.Process, x0 []float64, d int, times []float64, seed uint64) (Trajectories, error) {
+	if proc == nil {
+		return Trajectories{}, fmt.Errorf("paths: nil process")
+	}
+	if d < 1 || len(x0) == 0 || len(x0)%d != 0 {
+		return Trajectories{}, fmt.Errorf("paths: x0 has %d values, not a positive multiple of D=%d", len(x0), d)
+	}
+	if err := checkFinite("x0", x0); err != nil {
+		return Trajectories{}, err
+	}
+	prev := 0.0
+	for i, t := range times {
+		if !(t > prev) || t > proc.T() || math.IsInf(t, 0) {
+			return Trajectories{}, fmt.Errorf("paths: times[%d] = %v must increase strictly within (0, T=%v]", i, t, proc.T())
+		}
+		prev = t
+	}
+	rng := rand.New(rand.NewPCG(seed, 0x2545f4914f6cdd1d))
+	tr := Trajectories{Times: append([]float64{0}, times...), N: len(x0) / d, D: d}
+	x := append([]float64(nil), x0...)
+	tr.States = append(tr.States, append([]float64(nil), x...))
+	tPrev := 0.0
+	for _, t := range times {
+		// Transition t_prev → t of the linear SDE: ratio of means, and the
+		// variance left after propagating s(t_prev)².
+		a := proc.Mean(t) / proc.Mean(tPrev)
+		sp := proc.Std(tPrev)
+		v := proc.Std(t)*proc.Std(t) - a*a*sp*sp
+		if v < 0 { // rounding only
+			v = 0
+		}
+		sd := math.Sqrt(v)
+		for i := range x {
+			x[i] = a*x[i] + sd*rng.NormFloat64()
+		}
+		tr.States = append(tr.States, append([]float64(nil), x...))
+		tPrev = t
+	}
+	return tr, nil
+}
+
+// Reverse integrates SPEC Eq 26 from t = T to t = Eps with opts.Steps uniform
+// steps and noise parameter opts.Alpha (0: probability-flow ODE, 1: Song's
+// reverse SDE), recording the state at T and after every step. It honours
+// opts.N, D, XT, Seed, Eps, Steps and Alpha with sample.EulerMaruyama's
+// defaults and draws the same random numbers, so its final state equals
+// sample.EulerMaruyama's for the same options.
+func Reverse(proc sde.Process, score sample.ScoreFunc, opts sample.Options) (Trajectories, error) {
+	if proc == nil || score == nil {
+		return Trajectories{}, fmt.Errorf("paths: Reverse needs a process and a score function")
+	}
+	alpha := opts.Alpha
+	if math.IsNaN(alpha) || math.IsInf(alpha, 0) || alpha < 0 {
+		return Trajectories{}, fmt.Errorf("paths: alpha=%v must be finite and >= 0", alpha)
+	}
+	d, n := opts.D, opts.N
+	if d < 1 {
+		return Trajectories{}, fmt.Errorf("paths: dimension D=%d must be >= 1", d)
+	}
+	if opts.XT != nil {
+		if len(opts.XT)%d != 0 || (n != 0 && len(opts.XT) != n*d) {
+			return Trajectories{}, fmt.Errorf("paths: XT has %d values, not N*D = %d*%d", len(opts.XT), n, d)
+		}
+		if err := checkFinite("XT", opts.XT); err != nil {
+			return Trajectories{}, err
+		}
+		n = len(opts.XT) / d
+	}
+	if n < 1 {
+		return Trajectories{}, fmt.Errorf("paths: number of paths N=%d must be >= 1", n)
+	}
+	T := proc.T()
+	eps := opts.Eps
+	if eps == 0 {
+		eps = sample.DefaultEps
+	}
+	if !(eps > 0 && eps < T) {
+		return Trajectories{}, fmt.Errorf("paths: eps=%v must lie in (0, T=%v)", opts.Eps, T)
+	}
+	steps := opts.Steps
+	if steps == 0 {
+		steps = sample.DefaultSteps
+	}
+	if steps < 1 {
+		return Trajectories{}, fmt.Errorf("paths: steps=%d must be >= 1", opts.Steps)
+	}
+	// Same generator, stream and draw order as lib/sample (prior, then increments).
+	rng := rand.New(rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15))
+	x := make([]float64, n*d)
+	if opts.XT != nil {
+		copy(x, opts.XT)
+	} else {
+		ps := proc.PriorStd()
+		for i := range x {
+			x[i] = ps * rng.NormFloat64()
+		}
+	}
+	tr := Trajectories{N: n, D: d, Times: make([]float64, 0, steps+1), States: make([][]float64, 0, steps+1)}
+	tr.Times = append(tr.Times, T)
+	tr.States = append(tr.States, append([]float64(nil), x...))
+	s := make([]float64, len(x))
+	dtau := (T - eps) / float64(steps)
+	for k := range steps {
+		t := T - float64(k)*dtau
+		if err := score(t, x, n, d, s); err != nil {
+			return Trajectories{}, fmt.Errorf("paths: score at t=%v: %w", t, err)
+		}
+		a := 1 + 0.5*proc.Beta(t)*dtau
+		c := 0.5 * (1 + alpha) * proc.G2(t) * dtau
+		sig := math.Sqrt(alpha * proc.G2(t) * dtau)
+		for i, xi := range x {
+			x[i] = a*xi + c*s[i]
+			if alpha != 0 {
+				x[i] += sig * rng.NormFloat64()
+			}
+		}
+		tn := T - float64(k+1)*dtau
+		if err := checkFinite(fmt.Sprintf("state at t=%v", tn), x); err != nil {
+			return Trajectories{}, err
+		}
+		tr.Times = append(tr.Times, tn)
+		tr.States = append(tr.States, append([]float64(nil), x...))
+	}
+	return tr, nil
+}
