@@ -136,23 +136,19 @@ func DoPri5(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 
 			// rk_step: stages 1..5 (k[0] = f(t, y) by FSAL), then f(t+h, y_new).
 			for s := 1; s < 6; s++ {
-				for i := range size {
-					acc := 0.0
-					for j := 0; j < s; j++ {
-						acc += dpA[s][j] * k[j][i]
-					}
-					tmp[i] = y[i] + h*acc
+				copy(tmp, y)
+				for j := 0; j < s; j++ {
+					axpy(h*dpA[s][j], k[j], tmp)
 				}
 				if err := r.drift(t+dpC[s]*h, tmp, k[s]); err != nil {
 					return Result{}, err
 				}
 			}
-			for i := range size {
-				acc := 0.0
-				for j := range 6 {
-					acc += dpB[j] * k[j][i]
+			copy(ynew, y)
+			for j := range 6 {
+				if dpB[j] != 0 {
+					axpy(h*dpB[j], k[j], ynew)
 				}
-				ynew[i] = y[i] + h*acc
 			}
 			if err := checkFinite(ynew, tNew); err != nil {
 				return Result{}, err
@@ -160,11 +156,13 @@ func DoPri5(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 			if err := r.drift(tNew, ynew, k[6]); err != nil {
 				return Result{}, err
 			}
-			for i := range size {
-				e := 0.0
-				for j := range 7 {
-					e += dpE[j] * k[j][i]
+			clear(tmp)
+			for j := range 7 {
+				if dpE[j] != 0 {
+					axpy(dpE[j], k[j], tmp)
 				}
+			}
+			for i, e := range tmp {
 				scale := atol + math.Max(math.Abs(y[i]), math.Abs(ynew[i]))*rtol
 				tmp[i] = e * h / scale
 			}
@@ -216,4 +214,12 @@ func rmsNorm(v []float64, n, d int, perRow bool) float64 {
 		worst = math.Max(worst, s)
 	}
 	return math.Sqrt(worst / float64(d))
+}
+
+// axpy computes y += a·x.
+func axpy(a float64, x, y []float64) {
+	x = x[:len(y)]
+	for i := range y {
+		y[i] += a * x[i]
+	}
 }

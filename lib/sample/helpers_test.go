@@ -2,6 +2,8 @@ package sample_test
 
 import (
 	"math"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/pdediff/pdediff/lib/analytic"
@@ -53,4 +55,15 @@ func gaussian1D(t testing.TB, mu, sd float64) analytic.Mixture {
 		t.Fatal(err)
 	}
 	return g
+}
+
+// fmtSscan parses the leading float of s.
+func fmtSscan(s string, v *float64) (int, error) {
+	end := strings.IndexFunc(s, func(r rune) bool { return !strings.ContainsRune("0123456789.eE+-", r) })
+	if end < 0 {
+		end = len(s)
+	}
+	f, err := strconv.ParseFloat(s[:end], 64)
+	*v = f
+	return end, err
 }
