@@ -34,15 +34,28 @@ type TrainInfo struct {
 // joint samples of the case (seeded), the net is S(x_t, y, t) with the
 // preset's size, trained by denoising score matching (SPEC Eq 45).
 func TrainModel(ctx context.Context, backend compute.Backend, c toy.Case, process string, p Preset, seed uint64, dir string, progress io.Writer) (*scorenet.Net, TrainInfo, error) {
-	info := TrainInfo{Case: string(c), Process: process, Dir: dir, Seed: seed}
+	if err := p.Validate(); err != nil {
+		return nil, TrainInfo{}, err
+	}
+	x, y, err := toy.Sample(c, p.NTrain, SubSeed(seed, "data", string(c)))
+	if err != nil {
+		return nil, TrainInfo{}, err
+	}
+	return TrainOn(ctx, backend, x, y, string(c), process, p, seed, dir, progress)
+}
+
+// TrainOn is TrainModel on given training pairs (x[i], y[i]); label names the
+// data in the model's sidecar.
+func TrainOn(ctx context.Context, backend compute.Backend, x, y []float64, label, process string, p Preset, seed uint64, dir string, progress io.Writer) (*scorenet.Net, TrainInfo, error) {
+	info := TrainInfo{Case: label, Process: process, Dir: dir, Seed: seed}
+	c := label
+	if len(x) != len(y) || len(x) == 0 {
+		return nil, info, fmt.Errorf("toybench: training data: %d x values and %d y values", len(x), len(y))
+	}
 	if err := p.Validate(); err != nil {
 		return nil, info, err
 	}
 	proc, err := NewProcess(process)
-	if err != nil {
-		return nil, info, err
-	}
-	x, y, err := toy.Sample(c, p.NTrain, SubSeed(seed, "data", string(c)))
 	if err != nil {
 		return nil, info, err
 	}
@@ -55,14 +68,14 @@ func TrainModel(ctx context.Context, backend compute.Backend, c toy.Case, proces
 			return nil, info, fmt.Errorf("toybench: %s holds a network %+v, preset %q needs %+v (use another --out or delete it)", dir, got, p.Name, want)
 		}
 		info.Resumed = true
-	} else if net, err = scorenet.New(backend, netConfig(p), SubSeed(seed, "init", string(c), process)); err != nil {
+	} else if net, err = scorenet.New(backend, netConfig(p), SubSeed(seed, "init", c, process)); err != nil {
 		return nil, info, err
 	}
 	sdeJSON, _ := json.Marshal(sde.ToyConfig(process))
 	extra, _ := json.Marshal(map[string]any{"case": c, "preset": p, "seed": seed})
 	cfg := train.Config{
 		Epochs: p.Epochs, BatchSize: p.BatchSize, LearningRate: p.LR, EMADecay: p.EMADecay,
-		Seed: SubSeed(seed, "train", string(c), process), CheckpointDir: dir, CheckpointEvery: 5000,
+		Seed: SubSeed(seed, "train", c, process), CheckpointDir: dir, CheckpointEvery: 5000,
 		SDE: sdeJSON, Extra: extra, Progress: progress,
 	}
 	start := time.Now()
@@ -179,4 +192,25 @@ func ModelDir(out string, c toy.Case, process string) string {
 // SamplesPath is where RunTable2 keeps the samples of one cell.
 func SamplesPath(out string, c toy.Case, process, sampler string) string {
 	return filepath.Join(out, "samples", string(c)+"-"+process+"-"+sampler+".npz")
+}
+
+// LoadModel loads a model folder written by TrainModel together with the
+// forward process recorded in its sidecar.
+func LoadModel(backend compute.Backend, dir string) (*scorenet.Net, sde.Process, error) {
+	net, err := scorenet.Load(backend, dir)
+	if err != nil {
+		return nil, nil, err
+	}
+	var cfg sde.Config
+	if err := json.Unmarshal(net.Meta().SDE, &cfg); err != nil || cfg.Process == "" {
+		return nil, nil, fmt.Errorf("toybench: %s: sidecar has no forward-process configuration (%v)", dir, err)
+	}
+	proc, err := sde.New(cfg)
+	if err != nil {
+		return nil, nil, fmt.Errorf("toybench: %s: %w", dir, err)
+	}
+	if c := net.Config(); c.XDim != 1 || c.YDim != 1 {
+		return nil, nil, fmt.Errorf("toybench: %s: network has x_dim %d, y_dim %d; the toy benchmark needs 1 and 1", dir, c.XDim, c.YDim)
+	}
+	return net, proc, nil
 }

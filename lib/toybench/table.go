@@ -53,7 +53,7 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 		}
 	}
 	var md bytes.Buffer
-	section := func(title string, value func(*Cell) float64, withPaper bool) {
+	section := func(title, format string, value func(*Cell) float64, withPaper bool) {
 		fmt.Fprintf(&md, "%s\n\n", title)
 		if withPaper {
 			fmt.Fprintln(&md, "| Formulation | Sampler | Tanh | Bimodal | Spiral | paper Tanh | paper Bimodal | paper Spiral |")
@@ -66,7 +66,7 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 			for _, s := range Table2Samplers {
 				fmt.Fprintf(&md, "| %s | %s |", upper(p), upper(s))
 				for _, c := range Table2Cases {
-					fmt.Fprintf(&md, " %.3f |", value(cells[CellKey(p, s, c)]))
+					fmt.Fprintf(&md, " "+format+" |", value(cells[CellKey(p, s, c)]))
 				}
 				if withPaper {
 					for _, c := range Table2Cases {
@@ -78,9 +78,9 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 		}
 		fmt.Fprintln(&md)
 	}
-	section("Table 2: regularised OT distance (Sinkhorn, reg 0.01, Euclidean cost, POT 0.8.2 sinkhorn_knopp with its 1000-iteration cap), mean over the y values", func(c *Cell) float64 { return c.Mean }, true)
-	section("Same, converged log-domain Sinkhorn (no iteration cap)", func(c *Cell) float64 { return c.MeanLog }, false)
-	section("Mean number of score evaluations (NFE) per sampling run", func(c *Cell) float64 { return c.MeanNFE }, false)
+	section("Table 2: regularised OT distance (Sinkhorn, reg 0.01, Euclidean cost, POT 0.8.2 sinkhorn_knopp with its 1000-iteration cap), mean over the y values", "%.3f", func(c *Cell) float64 { return c.Mean }, true)
+	section("Same, converged log-domain Sinkhorn (no iteration cap)", "%.3f", func(c *Cell) float64 { return c.MeanLog }, false)
+	section("Mean number of score evaluations (NFE) per sampling run", "%.0f", func(c *Cell) float64 { return c.MeanNFE }, false)
 	var paths []string
 	for _, f := range []struct {
 		name string
