@@ -275,3 +275,35 @@ func TestConfigAndValidation(t *testing.T) {
 		}
 	}
 }
+
+// TestTransition: composing the transitions 0→t1→t2 reproduces the kernel at t2,
+// and the transition variance satisfies the variance ODE for small steps.
+func TestTransition(t *testing.T) {
+	for name, p := range testProcesses(t) {
+		for _, c := range [][2]float64{{0, 0.4}, {0.2, 0.5}, {0.5, 1}, {0.7, 0.7}} {
+			r, sd, err := Transition(p, c[0], c[1])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, want := r*p.Mean(c[0]), p.Mean(c[1]); math.Abs(got-want) > 1e-14 {
+				t.Errorf("%s %v: composed mean factor %v, want %v", name, c, got, want)
+			}
+			if got, want := r*r*sq(p.Std(c[0]))+sd*sd, sq(p.Std(c[1])); math.Abs(got-want) > 1e-12*math.Max(1, want) {
+				t.Errorf("%s %v: composed variance %v, want %v", name, c, got, want)
+			}
+		}
+		// For a small step the transition variance is ≈ g² dt.
+		h := 1e-6
+		_, sd, _ := Transition(p, 0.5, 0.5+h)
+		if got, want := sd*sd/h, p.G2(0.5); math.Abs(got-want) > 1e-4*want {
+			t.Errorf("%s: transition var/dt = %v, g2 = %v", name, got, want)
+		}
+	}
+	vp, _ := New(ToyConfig("vp"))
+	if _, _, err := Transition(vp, 0.5, 0.2); err == nil {
+		t.Error("t2 < t1 accepted")
+	}
+	if _, _, err := Transition(vp, 0.5, 2); err == nil {
+		t.Error("t2 > T accepted")
+	}
+}
