@@ -39,3 +39,57 @@ func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
 	}
 	return h
 }
+
+// Trace holds the activations of one forward pass built by ApplyTrace, for a
+// hand-written backward pass (cheaper on the pure-Go backend than generic
+// autodiff: no sign or transpose ops).
+type Trace struct {
+	params []*Node
+	inputs []*Node // input of each layer
+	pre    []*Node // pre-activation of each hidden layer
+}
+
+// ApplyTrace is Apply that also returns the activations needed by Backward.
+func ApplyTrace(cfg Config, params []*Node, x, cond, t *Node) (*Node, *Trace) {
+	cfg = cfg.WithDefaults()
+	parts := []*Node{x}
+	if cond != nil {
+		parts = append(parts, cond)
+	}
+	parts = append(parts, EmbedTime(t))
+	h := Concatenate(parts, -1)
+	tr := &Trace{params: params}
+	nLayers := cfg.HiddenLayers + 1
+	for l := range nLayers {
+		w, b := params[2*l], params[2*l+1]
+		tr.inputs = append(tr.inputs, h)
+		z := Add(DotGeneral(h, []int{1}, nil, w, []int{0}, nil), ExpandAxes(b, 0))
+		if l < nLayers-1 {
+			tr.pre = append(tr.pre, z)
+			h = Max(z, ZerosLike(z)) // ReLU
+		} else {
+			h = z
+		}
+	}
+	return h, tr
+}
+
+// Backward returns the gradients of a scalar loss with respect to the
+// parameters (Apply's order), given dOut = ∂loss/∂output of shape [n, XDim].
+func (tr *Trace) Backward(dOut *Node) []*Node {
+	nLayers := len(tr.inputs)
+	grads := make([]*Node, 2*nLayers)
+	dz := dOut
+	for l := nLayers - 1; l >= 0; l-- {
+		h, w := tr.inputs[l], tr.params[2*l]
+		grads[2*l] = DotGeneral(h, []int{0}, nil, dz, []int{0}, nil) // hᵀ·dz
+		grads[2*l+1] = ReduceSum(dz, 0)
+		if l == 0 {
+			break
+		}
+		dh := DotGeneral(dz, []int{1}, nil, w, []int{1}, nil) // dz·Wᵀ
+		z := tr.pre[l-1]
+		dz = Where(GreaterThan(z, ZerosLike(z)), dh, ZerosLike(dh))
+	}
+	return grads
+}
