@@ -17,8 +17,19 @@
 // For 1-D samples with the Euclidean cost the kernel exp(−|x−y|/reg) is
 // applied in O(n+m) per product by two sweeps over the merged sorted samples
 // (see line.go), instead of the O(nm) dense products; Options.Dense forces the
-// dense path. Dense products run on row blocks in parallel goroutines and use
-// go-highway SIMD kernels.
+// dense path. The sweep uses the exact |x−y| while POT's ot.dist computes
+// sqrt(x² + y² − 2xy), so on the sweep MethodPOT agrees with POT to rounding
+// (~1e-13 relative on the paper's data; tests assert 1e-10) rather than to the
+// last bit; on the dense path the cost matrix is built like ot.dist
+// (CostMatrixPOT) and agreement is ~1e-15.
+//
+// Dense products run on row blocks in parallel goroutines (Options.Workers)
+// with go-highway SIMD kernels (dot, axpy, max, sum). The dense MethodPOT
+// pass is fused: one sweep over K per iteration computes u ← 1/(K v) row by
+// row and accumulates Kᵀu for the next v, which also gives POT's marginal
+// check for free. The log-domain exp runs on AVX-512 lanes with an accurate
+// polynomial (go-highway's exp is only ~3e-5 relative); POT's kernel matrix
+// uses math.Exp.
 package ot
 
 import (

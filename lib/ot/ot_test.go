@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"math"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
@@ -264,5 +265,37 @@ func TestSymmetricClosedForm(t *testing.T) {
 	want := 1 / (1 + math.E) // P_01 + P_10 = 2 · (1/2)·e^{-1}/(1+e^{-1})
 	if relErr(res.Value, want) > 1e-15 || res.Iterations != 1 || !res.Converged {
 		t.Errorf("%+v, want value %.17g after 1 converged iteration", res, want)
+	}
+}
+
+// TestSweepMatchesDense: the O(n+m) 1-D sweep and the dense kernel agree on
+// random problems with ties, negative values and single points.
+func TestSweepMatchesDense(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	for trial := 0; trial < 12; trial++ {
+		n, m := 1+r.IntN(40), 1+r.IntN(30)
+		x, y := make([]float64, n), make([]float64, m)
+		for i := range x {
+			x[i] = math.Round(r.NormFloat64()*20) / 10 // coarse grid: many ties
+		}
+		for j := range y {
+			y[j] = math.Round((r.NormFloat64()+0.5)*20) / 10
+		}
+		for _, method := range []Method{MethodPOT, MethodLog} {
+			reg := []float64{2, 0.3, 0.05}[trial%3]
+			o := Options{Reg: reg, Method: method, MaxIter: 300}
+			a, err := Sinkhorn2(x, y, n, m, 1, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o.Dense = true
+			b, err := Sinkhorn2(x, y, n, m, 1, o)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if relErr(a.Value, b.Value) > 1e-11 || a.Iterations != b.Iterations || a.Converged != b.Converged {
+				t.Errorf("trial %d %s n=%d m=%d reg=%g: sweep %+v, dense %+v", trial, method, n, m, reg, a, b)
+			}
+		}
 	}
 }
