@@ -20,6 +20,9 @@ type Series struct {
 	Dashed bool
 	// Points draws markers instead of a line.
 	Points bool
+	// Color overrides the colour (nil: the i-th colour of the cycle), e.g. to
+	// draw a numerical solution and its reference in the same colour.
+	Color color.Color
 }
 
 // palette is a colour-blind-safe cycle (Okabe–Ito).
@@ -31,6 +34,13 @@ var palette = []color.Color{
 
 // Color returns the i-th colour of the plots' cycle (wrapping around).
 func Color(i int) color.Color { return palette[((i%len(palette))+len(palette))%len(palette)] }
+
+func pick(c color.Color, i int) color.Color {
+	if c != nil {
+		return c
+	}
+	return Color(i)
+}
 
 func checkXY(what string, x, y []float64) error {
 	if len(x) != len(y) {
@@ -73,7 +83,7 @@ func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("nbshow: series %d: %w", i, err)
 			}
-			sc.Color = Color(i)
+			sc.Color = pick(s.Color, i)
 			sc.Radius = vg.Points(1.5)
 			p.Add(sc)
 			thumb = sc
@@ -82,7 +92,7 @@ func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
 			if err != nil {
 				return nil, fmt.Errorf("nbshow: series %d: %w", i, err)
 			}
-			l.Color = Color(i)
+			l.Color = pick(s.Color, i)
 			l.Width = vg.Points(1.5)
 			if s.Dashed {
 				l.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
