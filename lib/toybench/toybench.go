@@ -75,7 +75,7 @@ func Presets() map[string]Preset {
 	quick.SDESteps = 200
 	quick.Rtol, quick.Atol = 1e-4, 1e-4
 	quick.NFESteps = []int{5, 10, 20, 50}
-	quick.NFETols = []float64{1e-2, 1e-3, 1e-4}
+	quick.NFETols = []float64{1e-2, 1e-3, 1e-4, 1e-5}
 	return map[string]Preset{"quick": quick, "paper": paper}
 }
 

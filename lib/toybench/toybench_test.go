@@ -2,6 +2,7 @@ package toybench
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"math"
 	"os"
@@ -92,6 +93,35 @@ func TestTrainAndSampleTanh(t *testing.T) {
 		if r.NFE < 1 {
 			t.Errorf("%s: NFE %d", s.Sampler, r.NFE)
 		}
+	}
+	// Accuracy vs NFE: on the same prior draws, each solver's error to the
+	// tight-tolerance solution shrinks with more steps, and at equal steps the
+	// higher-order solvers are more accurate (first, second, fourth order).
+	p2 := p
+	p2.NSamples, p2.NFESteps, p2.NFETols = 400, []int{10, 40}, []float64{1e-3, 1e-6}
+	ref, _ := toy.ExactConditional(toy.Tanh, 1, 400, 5)
+	pts, err := NFEStudy(proc, net, 1, ref, p2, 9)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rms := map[string]float64{}
+	for _, pt := range pts {
+		rms[fmt.Sprintf("%s/%d/%g", pt.Solver, pt.Steps, pt.Tol)] = pt.RMSToRef
+		if want := map[string]int{"euler": 1, "heun": 2, "rk4": 4}[pt.Solver]; want > 0 && pt.NFE != want*pt.Steps {
+			t.Errorf("%s with %d steps used %d NFE, want %d", pt.Solver, pt.Steps, pt.NFE, want*pt.Steps)
+		}
+	}
+	t.Logf("NFE study RMS errors: %v", rms)
+	for _, s := range []string{"euler", "heun", "rk4"} {
+		if !(rms[s+"/40/0"] < rms[s+"/10/0"]/3) {
+			t.Errorf("%s: error %.3g at 40 steps not well below %.3g at 10", s, rms[s+"/40/0"], rms[s+"/10/0"])
+		}
+	}
+	if !(rms["rk4/40/0"] < rms["heun/40/0"] && rms["heun/40/0"] < rms["euler/40/0"]) {
+		t.Errorf("at 40 steps want rk4 < heun < euler, got %v", rms)
+	}
+	if !(rms["dopri5/0/1e-06"] < rms["dopri5/0/0.001"]) {
+		t.Errorf("dopri5 error did not shrink with the tolerance: %v", rms)
 	}
 	// A second call finds the finished model and does not train again.
 	_, info2, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil)
