@@ -2,6 +2,7 @@ package sample_test
 
 import (
 	"math/rand/v2"
+	"strconv"
 	"testing"
 
 	"github.com/pdediff/pdediff/lib/sample"
@@ -67,4 +68,49 @@ func BenchmarkODEEulerStep10k(b *testing.B) {
 // BenchmarkDoPri5Step10k: adaptive DoPri5 steps (rtol = atol = 1e-5).
 func BenchmarkDoPri5Step10k(b *testing.B) {
 	benchSteps(b, sample.DoPri5, sample.Options{})
+}
+
+// BenchmarkPFODEAccuracy reports the max error against the exact flow map and
+// the NFE of each PF-ODE solver on Gaussian data N(1, 0.5²) (2000 exact p_T
+// draws, toy VP and VE): the error-vs-NFE table of docs/perf-sampling.md.
+// Run with -benchtime 1x.
+func BenchmarkPFODEAccuracy(b *testing.B) {
+	for _, c := range []sde.Config{sde.ToyConfig("vp"), sde.ToyConfig("ve")} {
+		p := mustProc(b, c)
+		g := gaussian1D(b, 1, 0.5)
+		xT, err := g.SampleAt(p, 1, rand.New(rand.NewPCG(1, 1)), 2000)
+		if err != nil {
+			b.Fatal(err)
+		}
+		want := exactFlow(p, 1, 0.5, 1e-3, xT)
+		type cfg struct {
+			name string
+			f    sampler
+			opts sample.Options
+		}
+		var cfgs []cfg
+		for _, n := range []int{10, 30, 100, 1000} {
+			cfgs = append(cfgs, cfg{"euler-" + strconv.Itoa(n), sample.ODEEuler, sample.Options{Steps: n}},
+				cfg{"heun-" + strconv.Itoa(n), sample.ODEHeun, sample.Options{Steps: n}},
+				cfg{"rk4-" + strconv.Itoa(n), sample.ODERK4, sample.Options{Steps: n}})
+		}
+		for _, tol := range []float64{1e-3, 1e-5, 1e-7} {
+			cfgs = append(cfgs, cfg{"dopri5-tol" + strconv.FormatFloat(tol, 'g', -1, 64), sample.DoPri5, sample.Options{Rtol: tol, Atol: tol}})
+		}
+		for _, k := range cfgs {
+			b.Run(c.Process+"/"+k.name, func(b *testing.B) {
+				var r sample.Result
+				for b.Loop() {
+					o := k.opts
+					o.D, o.XT = 1, xT
+					var err error
+					if r, err = k.f(p, g.ScoreFunc(p), o); err != nil {
+						b.Fatal(err)
+					}
+				}
+				b.ReportMetric(maxAbsDiff(r.X, want), "maxerr")
+				b.ReportMetric(float64(r.NFE), "NFE")
+			})
+		}
+	}
 }
