@@ -261,7 +261,8 @@ type batcher struct {
 	perm  []int
 }
 
-// fill writes step j's inputs into xt, cond, t, s, z (float32, row-major).
+// fill writes step j's inputs into xt, cond, t, s, z (float32, feature-major:
+// component d of batch row i at d·B + i).
 func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 	e := j / int64(b.spe)
 	if e != b.epoch {
@@ -285,11 +286,11 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 		t[i], s[i] = float32(ti), float32(si)
 		for d := range xd {
 			zi := rng.NormFloat64()
-			z[i*xd+d] = float32(zi)
-			xt[i*xd+d] = float32(mi*b.data.X[r*xd+d] + si*zi) // SPEC Eq 21
+			z[d*b.B+i] = float32(zi)
+			xt[d*b.B+i] = float32(mi*b.data.X[r*xd+d] + si*zi) // SPEC Eq 21
 		}
 		for d := range cd {
-			cond[i*cd+d] = float32(b.data.Cond[r*cd+d])
+			cond[d*b.B+i] = float32(b.data.Cond[r*cd+d])
 		}
 	}
 }
@@ -411,14 +412,14 @@ func (st *state) run(b *batcher, k int, cfg Config) ([]float64, error) {
 		c1[i] = float32(1 / (1 - math.Pow(cfg.Beta1, n)))
 		c2[i] = float32(1 / math.Sqrt(1-math.Pow(cfg.Beta2, n)))
 	}
-	args := []any{tensors.FromFlatDataAndDimensions(xt, k, B, xd)}
+	args := []any{tensors.FromFlatDataAndDimensions(xt, k, xd, B)}
 	if cd > 0 {
-		args = append(args, tensors.FromFlatDataAndDimensions(cond, k, B, cd))
+		args = append(args, tensors.FromFlatDataAndDimensions(cond, k, cd, B))
 	}
 	args = append(args,
-		tensors.FromFlatDataAndDimensions(tt, k, B, 1),
-		tensors.FromFlatDataAndDimensions(s, k, B, 1),
-		tensors.FromFlatDataAndDimensions(z, k, B, xd),
+		tensors.FromFlatDataAndDimensions(tt, k, 1, B),
+		tensors.FromFlatDataAndDimensions(s, k, 1, B),
+		tensors.FromFlatDataAndDimensions(z, k, xd, B),
 		tensors.FromFlatDataAndDimensions(c1, k),
 		tensors.FromFlatDataAndDimensions(c2, k))
 	out, err := st.exec.Exec(args...)
