@@ -7,7 +7,8 @@
 #     finds go/gonb/goimports/gopls on its PATH, and passes GOMLX_BACKEND through (default "go").
 # Idempotent: a second run checks versions and the kernel.json, and exits in well under a second.
 #
-# Environment: PDEDIFF_KERNEL_FORCE=1 reinstalls everything; JUPYTER_DATA_DIR is honoured (as by GoNB).
+# Environment: PDEDIFF_KERNEL_FORCE=1 reinstalls everything; PDEDIFF_KERNEL_NO_APT=1 skips the Debian packages
+# (Jupyter comes from elsewhere, e.g. the Dockerfile's JupyterLab image); JUPYTER_DATA_DIR is honoured (as by GoNB).
 set -euo pipefail
 
 export GOEXPERIMENT=simd
@@ -69,7 +70,8 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-apt_missing="$(missing_apt)"
+apt_missing=""
+[[ "${PDEDIFF_KERNEL_NO_APT:-0}" == 1 ]] || apt_missing="$(missing_apt)"
 if [[ "${force}" != 1 && -z "${apt_missing}" ]] && tools_ok && kernel_ok; then
 	log "all present (Jupyter, gonb ${GONB_VERSION}, goimports ${GOIMPORTS_VERSION}, gopls ${GOPLS_VERSION}, kernel ${kernel_json})"
 	exit 0
