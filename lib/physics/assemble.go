@@ -203,19 +203,23 @@ func (d *discretization) addReaction(c, res, jac []float64) float64 {
 // fillBand copies the stencil s into the band matrix, replacing the Dirichlet rows (nodes on x = 0) by identity
 // rows.
 func (d *discretization) fillBand(bm *bandMatrix, s []float64) {
+	for r := range d.mesh.NumNodes() {
+		d.fillBandRow(bm, s, r)
+	}
+}
+
+// fillBandRow sets row r of the band matrix from the stencil (identity for a Dirichlet row).
+func (d *discretization) fillBandRow(bm *bandMatrix, s []float64, r int) {
 	n := d.mesh.NumNodes()
-	ndir := d.mesh.NY + 1
-	for r := range n {
-		clear(bm.a[r*bm.w : (r+1)*bm.w])
-		if r < ndir {
-			bm.a[bm.idx(r, r)] = 1
-			continue
-		}
-		row := s[r*stencilSize : (r+1)*stencilSize]
-		for t, off := range d.offs {
-			if k := r + off; row[t] != 0 && k >= 0 && k < n {
-				bm.a[bm.idx(r, k)] = row[t]
-			}
+	clear(bm.row(r))
+	if r < d.mesh.NY+1 {
+		bm.a[bm.idx(r, r)] = 1
+		return
+	}
+	row := s[r*stencilSize : (r+1)*stencilSize]
+	for t, off := range d.offs {
+		if k := r + off; row[t] != 0 && k >= 0 && k < n {
+			bm.a[bm.idx(r, k)] = row[t]
 		}
 	}
 }

@@ -8,8 +8,12 @@ import (
 // bandMatrix is an n×n matrix with kl sub- and ku super-diagonals, stored row-major: row i holds columns
 // i−kl … i+ku at a[i*w + (j − i + kl)], w = kl+ku+1. With the column-wise node numbering of the structured
 // mesh, kl = ku = NY+2, and the LU factors stay inside the band.
+//
+// With ring > 0 only the last `ring` rows are kept (row i in slot i mod ring): enough to factor row by row
+// (ring ≥ kl+1) when the caller consumes each finished row at once (see streamResponse).
 type bandMatrix struct {
 	n, kl, ku, w int
+	ring         int
 	a            []float64
 }
 
@@ -18,8 +22,25 @@ func newBandMatrix(n, kl, ku int) *bandMatrix {
 	return &bandMatrix{n: n, kl: kl, ku: ku, w: w, a: make([]float64, n*w)}
 }
 
+// newRingBandMatrix keeps only the last ring rows.
+func newRingBandMatrix(n, kl, ku, ring int) *bandMatrix {
+	w := kl + ku + 1
+	return &bandMatrix{n: n, kl: kl, ku: ku, w: w, ring: ring, a: make([]float64, ring*w)}
+}
+
+// rowOff returns the storage offset of row i.
+func (m *bandMatrix) rowOff(i int) int {
+	if m.ring > 0 {
+		return (i % m.ring) * m.w
+	}
+	return i * m.w
+}
+
+// row returns the storage of row i (columns i−kl … i+ku).
+func (m *bandMatrix) row(i int) []float64 { o := m.rowOff(i); return m.a[o : o+m.w] }
+
 // idx returns the storage position of entry (i, j), which must lie inside the band.
-func (m *bandMatrix) idx(i, j int) int { return i*m.w + j - i + m.kl }
+func (m *bandMatrix) idx(i, j int) int { return m.rowOff(i) + j - i + m.kl }
 
 // factor overwrites m with its LU factors (Doolittle, unit lower L, no pivoting), row by row (left-looking):
 // row i receives the updates of the final rows i−kl … i−1, four pivot rows at a time (axpy4), so row i is
@@ -40,7 +61,7 @@ func (m *bandMatrix) factor() error {
 func (m *bandMatrix) factorRow(i int) {
 	a := m.a
 	k := max(0, i-m.kl)
-	base := i*m.w - i + m.kl // position of (i, c) is base + c
+	base := m.rowOff(i) - i + m.kl // position of (i, c) is base + c
 	for ; k+3 < i; k += 4 {
 		u0, u1, u2, u3 := m.idx(k, k), m.idx(k+1, k+1), m.idx(k+2, k+2), m.idx(k+3, k+3)
 		p := base + k
@@ -88,7 +109,7 @@ func (m *bandMatrix) factorRow(i int) {
 }
 
 func (m *bandMatrix) checkPivot(i int) error {
-	row := m.a[i*m.w : (i+1)*m.w]
+	row := m.row(i)
 	scale := 0.0
 	for _, v := range row[m.kl:] {
 		scale = max(scale, math.Abs(v))

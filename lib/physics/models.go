@@ -116,11 +116,19 @@ func (c Config) newtonMaxIter() int {
 }
 
 // ResponseMatrix computes the 30×30 response matrix of the linear problem (row-major, sensors × segments):
-// one banded LU factorisation and 30 unit-flux solves at once (single-threaded; see docs/perf-physics.md).
+// one streamed banded LU factorisation with the 30 unit-flux responses and the 30 sensor functionals carried
+// along (see streamResponse; single-threaded, O(NY²) memory).
 func ResponseMatrix(cfg Config) ([]float64, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	mesh, _ := NewMesh(cfg.NX, cfg.NY)
+	return newDiscretization(mesh, cfg.Kappa, cfg.UMax, 0, cfg.K).streamResponse()
+}
+
+// responseMatrixStored is ResponseMatrix with the whole band LU stored and 30 solves afterwards (the
+// straightforward method; kept as a test oracle for the streamed one).
+func responseMatrixStored(cfg Config) ([]float64, error) {
 	mesh, _ := NewMesh(cfg.NX, cfg.NY)
 	d := newDiscretization(mesh, cfg.Kappa, cfg.UMax, 0, cfg.K)
 	n := mesh.NumNodes()

@@ -532,3 +532,22 @@ func TestValidation(t *testing.T) {
 		t.Errorf("short flux: %v", err)
 	}
 }
+
+func TestStreamedResponseEqualsStored(t *testing.T) {
+	for _, m := range [][2]int{{17, 4}, {85, 20}, {60, 33}} {
+		cfg := smallCfg(t, ProblemLinear, m[0], m[1])
+		g1, err := ResponseMatrix(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		g2, err := responseMatrixStored(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range g1 {
+			if math.Abs(g1[i]-g2[i]) > 1e-11*math.Abs(g2[i]) {
+				t.Fatalf("mesh %v entry %d: streamed %v, stored LU %v", m, i, g1[i], g2[i])
+			}
+		}
+	}
+}
