@@ -21,7 +21,7 @@ type line struct {
 	delta []float64 // delta[k] = p_k − p_{k−1} (0 for k = 0)
 	dec   []float64 // dec[k] = exp(−delta[k]/reg), math.Exp like POT's kernel
 	// scratch
-	kv, fref, fs, ft []float64
+	kv, fref, fs []float64
 }
 
 const (
@@ -64,7 +64,7 @@ func newLine(x, y []float64, reg float64) *line {
 	}
 	l.kv = make([]float64, n)
 	mx := max(n, m)
-	l.fref, l.fs, l.ft = make([]float64, mx), make([]float64, mx), make([]float64, mx)
+	l.fref, l.fs = make([]float64, mx), make([]float64, mx)
 	return l
 }
 
