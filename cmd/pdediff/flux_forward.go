@@ -129,9 +129,12 @@ func runFluxForward(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	out, err := forwardRows(model, q.Data, rows, *workers, cfg.Problem == physics.ProblemNonlinear, stderr)
+	out, reports, err := forwardRows(model, q.Data, rows, *workers, stderr)
 	if err != nil {
 		return err
+	}
+	if len(reports) > 0 {
+		fmt.Fprintln(stderr, newtonSummary(reports))
 	}
 	if err := arrayio.WriteNPY(*outPath, arrayio.Matrix(rows, physics.NumSensors, out)); err != nil {
 		return err
@@ -141,12 +144,33 @@ func runFluxForward(args []string, stdout, stderr io.Writer) error {
 	return nil
 }
 
-// forwardRows evaluates the model on every row of q (rows × 30), in parallel when asked, with a progress bar.
-// The first failing row stops the work and is reported.
-func forwardRows(model physics.SensorModel, q []float64, rows, workers int, progress bool, stderr io.Writer) ([]float64, error) {
+// newtonSummary condenses the Newton reports of a batch into one line.
+func newtonSummary(reps []physics.NewtonReport) string {
+	total, most, warm, cont := 0, 0, 0, 0
+	for _, r := range reps {
+		total += r.Iterations
+		most = max(most, r.Iterations)
+		if r.WarmStart {
+			warm++
+		}
+		if r.Continuation > 0 {
+			cont++
+		}
+	}
+	return fmt.Sprintf("newton: %d solves, mean %.2f iterations, max %d; %d from the q=2 warm start, %d from K(1-exp(-3x)), %d needed rate continuation",
+		len(reps), float64(total)/float64(len(reps)), most, warm, len(reps)-warm-cont, cont)
+}
+
+// forwardRows evaluates the model on every row of q (rows × 30), in parallel when asked; for the nonlinear
+// model with a progress bar and the Newton report of every row. The first failing row stops the work and is
+// reported.
+func forwardRows(model physics.SensorModel, q []float64, rows, workers int, stderr io.Writer) ([]float64, []physics.NewtonReport, error) {
 	out := make([]float64, rows*physics.NumSensors)
+	nl, _ := model.(*physics.NonlinearModel)
+	var reports []physics.NewtonReport
 	var bar *progressbar.ProgressBar
-	if progress {
+	if nl != nil {
+		reports = make([]physics.NewtonReport, rows)
 		bar = progressbar.NewOptions(rows, progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("newton solves"),
 			progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 	}
@@ -170,7 +194,13 @@ func forwardRows(model physics.SensorModel, q []float64, rows, workers int, prog
 				r := next
 				next++
 				mu.Unlock()
-				err := model.Readings(q[r*physics.NumSegments:(r+1)*physics.NumSegments], out[r*physics.NumSensors:(r+1)*physics.NumSensors])
+				qr, outRow := q[r*physics.NumSegments:(r+1)*physics.NumSegments], out[r*physics.NumSensors:(r+1)*physics.NumSensors]
+				var err error
+				if nl != nil {
+					reports[r], err = nl.ReadingsReport(qr, outRow)
+				} else {
+					err = model.Readings(qr, outRow)
+				}
 				mu.Lock()
 				if err != nil && firstErr == nil {
 					firstErr = fmt.Errorf("row %d: %w", r, err)
@@ -186,7 +216,7 @@ func forwardRows(model physics.SensorModel, q []float64, rows, workers int, prog
 	if bar != nil {
 		_ = bar.Finish()
 	}
-	return out, firstErr
+	return out, reports, firstErr
 }
 
 // convergenceFluxes are the fixed flux patterns of the convergence study: constant 2 (the prior mean) and

@@ -36,6 +36,9 @@ func TestFluxForwardMatchesLibrary(t *testing.T) {
 		if code != 0 {
 			t.Fatalf("%s: exit %d, stderr %s", problem, code, se.String())
 		}
+		if problem == physics.ProblemNonlinear && !strings.Contains(se.String(), "newton: 2 solves") {
+			t.Errorf("nonlinear: no Newton summary in stderr %q", se.String())
+		}
 		got, err := arrayio.ReadNPY(out)
 		if err != nil {
 			t.Fatal(err)

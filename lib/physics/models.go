@@ -309,15 +309,21 @@ func (m *NonlinearModel) Solve(q []float64) (*Solution, error) {
 // Readings solves for flux q and writes the 30 sensor values into out (single-threaded; call it from several
 // goroutines to use several cores).
 func (m *NonlinearModel) Readings(q, out []float64) error {
+	_, err := m.ReadingsReport(q, out)
+	return err
+}
+
+// ReadingsReport is Readings that also returns the Newton report of the solve.
+func (m *NonlinearModel) ReadingsReport(q, out []float64) (NewtonReport, error) {
 	if err := checkFlux(q, out); err != nil {
-		return err
+		return NewtonReport{}, err
 	}
 	sol, err := m.Solve(q)
 	if err != nil {
-		return err
+		return NewtonReport{}, err
 	}
 	m.mesh.Sensors(sol.C, out)
-	return nil
+	return sol.Newton, nil
 }
 
 // Describe returns the model parameters.
