@@ -551,3 +551,27 @@ func TestStreamedResponseEqualsStored(t *testing.T) {
 		}
 	}
 }
+
+func TestTinyMeshesDoNotPanic(t *testing.T) {
+	q := randomFlux(rand.New(rand.NewPCG(17, 18)))
+	for _, problem := range []string{ProblemLinear, ProblemNonlinear} {
+		for _, m := range [][2]int{{1, 1}, {2, 1}, {1, 3}, {3, 2}} {
+			cfg := smallCfg(t, problem, m[0], m[1])
+			model, err := New(cfg)
+			if err != nil {
+				t.Logf("%s %v: %v", problem, m, err) // an error is acceptable on such meshes, a panic is not
+				continue
+			}
+			out := make([]float64, NumSensors)
+			if err := model.Readings(q, out); err != nil {
+				t.Logf("%s %v: %v", problem, m, err)
+				continue
+			}
+			for s, v := range out {
+				if math.IsNaN(v) || math.IsInf(v, 0) {
+					t.Errorf("%s %v: sensor %d = %v", problem, m, s, v)
+				}
+			}
+		}
+	}
+}
