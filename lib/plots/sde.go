@@ -126,9 +126,12 @@ func ForwardDemo(data analytic.Mixture, procs []sde.Process, nPaths, nT int, see
 		T := proc.T()
 		ts := linspace(0, T, nT)
 		lim := 3 * math.Max(proc.Std(T), math.Sqrt(data.Var()[0])+math.Abs(data.Mean()[0]))
-		xs := linspace(-lim, lim, 160)
-		g := densityGrid{ts: ts, xs: xs, z: make([][]float64, nT)}
-		for c, t := range ts {
+		// The heat map has its own coarse grid (at most 60 × 80 cells) so
+		// that the SVG stays small whatever the path resolution nT.
+		hts := linspace(0, T, min(nT, 60))
+		xs := linspace(-lim, lim, 80)
+		g := densityGrid{ts: hts, xs: xs, z: make([][]float64, len(hts))}
+		for c, t := range hts {
 			mt, err := data.Marginal(proc, t)
 			if err != nil {
 				return Grid{}, err
