@@ -17,9 +17,11 @@ import (
 )
 
 // displayPNG and displaySVG are the sinks; tests replace them.
+// Both flush (gonbui.Sync) after displaying: a cell's program may exit right
+// after showing its last figure, and without the flush that figure can be lost.
 var (
-	displayPNG = gonbui.DisplayPNG
-	displaySVG = gonbui.DisplaySVG
+	displayPNG = func(b []byte) { gonbui.DisplayPNG(b); gonbui.Sync() }
+	displaySVG = func(s string) { gonbui.DisplaySVG(s); gonbui.Sync() }
 )
 
 // InNotebook reports whether the program runs inside a GoNB kernel cell.
