@@ -3,6 +3,8 @@ package scorenet
 import (
 	"math"
 
+	"github.com/gomlx/compute/shapes"
+
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph DSL
 )
 
@@ -17,8 +19,8 @@ func EmbedTime(t *Node) *Node {
 }
 
 // Apply builds S_θ(x, cond, t) in a graph from explicit parameter nodes
-// (ordered as Net.ParamNames: weights then biases of each layer, the output
-// layer last). x is [n, XDim], cond is [n, CondDim] (nil when CondDim is 0),
+// (ordered as Net.Vars: weights then biases of each layer, the output layer
+// last; weights are [out, in] like PyTorch's nn.Linear). x is [n, XDim], cond is [n, CondDim] (nil when CondDim is 0),
 // t is [n, 1]; the result is [n, XDim]. Training calls it with the parameters
 // of each unrolled optimizer step.
 func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
@@ -32,7 +34,7 @@ func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
 	nLayers := cfg.HiddenLayers + 1
 	for l := range nLayers {
 		w, b := params[2*l], params[2*l+1]
-		h = Add(MatMul(h, w), ExpandAxes(b, 0))
+		h = Add(DotGeneral(h, []int{1}, nil, w, []int{1}, nil), ExpandAxes(b, 0)) // h·Wᵀ + b
 		if l < nLayers-1 {
 			h = Max(h, ZerosLike(h)) // ReLU
 		}
@@ -47,27 +49,36 @@ func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
 // ops, which makes training several times cheaper than generic autodiff.
 type Trace struct {
 	params []*Node
-	inputs []*Node // input of each layer, [in, n]
+	inputs []*Node // input of each layer with a row of ones appended, [in+1, n]
 	pre    []*Node // pre-activation of each hidden layer, [width, n]
 }
 
 // ApplyTrace is Apply in feature-major layout: x is [XDim, n], cond is
 // [CondDim, n] (nil when CondDim is 0), t is [1, n]; the result is [XDim, n].
-// It also returns the activations needed by Backward.
+// It also returns the activations needed by Backward. Biases are folded into
+// the products (a row of ones appended to each layer input), which avoids the
+// pure-Go backend's slow broadcasting add and gives the bias gradient for free.
 func ApplyTrace(cfg Config, params []*Node, x, cond, t *Node) (*Node, *Trace) {
 	cfg = cfg.WithDefaults()
+	g := x.Graph()
+	n := x.Shape().Dimensions[1]
+	onesRow := Ones(g, shapes.Make(x.DType(), 1, n))
 	parts := []*Node{x}
 	if cond != nil {
 		parts = append(parts, cond)
 	}
-	parts = append(parts, EmbedTimeT(t))
+	parts = append(parts, EmbedTimeT(t), onesRow)
 	h := Concatenate(parts, 0)
 	tr := &Trace{params: params}
 	nLayers := cfg.HiddenLayers + 1
 	for l := range nLayers {
 		w, b := params[2*l], params[2*l+1]
+		if l > 0 {
+			h = Concatenate([]*Node{h, onesRow}, 0)
+		}
 		tr.inputs = append(tr.inputs, h)
-		z := Add(DotGeneral(w, []int{0}, nil, h, []int{0}, nil), ExpandAxes(b, 1)) // Wᵀ·h + b
+		wb := Concatenate([]*Node{w, ExpandAxes(b, 1)}, 1)
+		z := DotGeneral(wb, []int{1}, nil, h, []int{0}, nil) // [W b]·[h; 1] = W·h + b
 		if l < nLayers-1 {
 			tr.pre = append(tr.pre, z)
 			h = Max(z, ZerosLike(z)) // ReLU
@@ -97,12 +108,14 @@ func (tr *Trace) Backward(dOut *Node) []*Node {
 	dz := dOut
 	for l := nLayers - 1; l >= 0; l-- {
 		h, w := tr.inputs[l], tr.params[2*l]
-		grads[2*l] = DotGeneral(h, []int{1}, nil, dz, []int{1}, nil) // h·dzᵀ = [in, out]
-		grads[2*l+1] = ReduceSum(dz, 1)
+		gwb := DotGeneral(dz, []int{1}, nil, h, []int{1}, nil) // dz·[h; 1]ᵀ = [dW db]
+		in := w.Shape().Dimensions[1]
+		grads[2*l] = Slice(gwb, AxisRange(), AxisRange(0, in))
+		grads[2*l+1] = Reshape(Slice(gwb, AxisRange(), AxisRange(in, in+1)), -1)
 		if l == 0 {
 			break
 		}
-		dh := DotGeneral(w, []int{1}, nil, dz, []int{0}, nil) // W·dz = [in, n]
+		dh := DotGeneral(Transpose(w, 0, 1), []int{1}, nil, dz, []int{0}, nil) // Wᵀ·dz = [in, n]
 		z := tr.pre[l-1]
 		dz = Where(GreaterThan(z, ZerosLike(z)), dh, ZerosLike(dh))
 	}

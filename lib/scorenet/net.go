@@ -69,7 +69,7 @@ func New(backend compute.Backend, cfg Config, seed uint64) (*Net, error) {
 			b[i] = float32(bound * (2*rng.Float64() - 1))
 		}
 		wn, bn := n.paramPaths(ParamScope, l)
-		if _, err := n.store.CreateVariable(wn, tensors.FromFlatDataAndDimensions(w, in, out)); err != nil {
+		if _, err := n.store.CreateVariable(wn, tensors.FromFlatDataAndDimensions(w, out, in)); err != nil {
 			return nil, fmt.Errorf("scorenet: %w", err)
 		}
 		if _, err := n.store.CreateVariable(bn, tensors.FromFlatDataAndDimensions(b, out)); err != nil {
@@ -118,8 +118,8 @@ func (n *Net) SetUseEMA(on bool) error {
 	return nil
 }
 
-// Vars returns the parameter variables in the order Apply expects (weights,
-// biases of layer 0, …, output layer last) under the given scope (ParamScope,
+// Vars returns the parameter variables in the order Apply expects (weights
+// [out, in], biases [out] of layer 0, …, output layer last) under the given scope (ParamScope,
 // EMAScope or any scope holding a copy). It fails when one is missing or has
 // the wrong shape.
 func (n *Net) Vars(scope string) ([]*model.Variable, error) {
@@ -134,7 +134,7 @@ func (n *Net) Vars(scope string) ([]*model.Variable, error) {
 		for _, p := range []struct {
 			path string
 			dims []int
-		}{{wn, []int{in, out}}, {bn, []int{out}}} {
+		}{{wn, []int{out, in}}, {bn, []int{out}}} {
 			v := n.store.GetVariable(p.path)
 			if v == nil {
 				return nil, fmt.Errorf("scorenet: variable %s missing", p.path)

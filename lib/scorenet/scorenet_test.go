@@ -90,7 +90,7 @@ func hostForward(cfg Config, params [][]float32, x, cond []float64, t float64) [
 		for j := range out {
 			s := float64(b[j])
 			for i := range in {
-				s += h[i] * float64(w[i*out+j])
+				s += h[i] * float64(w[j*in+i])
 			}
 			if l < nl-1 && s < 0 {
 				s = 0

@@ -3,6 +3,7 @@ package train
 import (
 	"fmt"
 	"math/rand/v2"
+	"syscall"
 	"testing"
 	"time"
 
@@ -57,7 +58,7 @@ func BenchmarkTrainStep(b *testing.B) {
 					}
 					b.ReportMetric(time.Since(c0).Seconds(), "first-exec-s")
 					b.ResetTimer()
-					start := time.Now()
+					start, cpu0 := time.Now(), cpuTime()
 					for range b.N {
 						if _, err := st.run(bt, k, cfg); err != nil {
 							b.Fatal(err)
@@ -65,6 +66,7 @@ func BenchmarkTrainStep(b *testing.B) {
 						st.step += int64(k)
 					}
 					b.ReportMetric(float64(b.N*k)/time.Since(start).Seconds(), "steps/s")
+					b.ReportMetric(1e3*(cpuTime()-cpu0).Seconds()/float64(b.N*k), "cpu-ms/step")
 				})
 			}
 		}
@@ -84,12 +86,24 @@ func BenchmarkScore(b *testing.B) {
 					b.Fatal(err)
 				}
 				b.ResetTimer()
+				cpu0 := cpuTime()
 				for range b.N {
 					if err := net.Score(0.5, d.X, rows, d.Cond, out); err != nil {
 						b.Fatal(err)
 					}
 				}
+				b.ReportMetric(1e3*(cpuTime()-cpu0).Seconds()/float64(b.N), "cpu-ms/op")
 			})
 		}
 	}
+}
+
+// cpuTime is the process's user+system CPU time: under a shared, loaded
+// machine it bounds the unloaded wall time per step (cpu/threads ≤ wall ≤ cpu).
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
