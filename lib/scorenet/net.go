@@ -36,9 +36,15 @@ type Net struct {
 	useEMA  bool
 	meta    *Meta // set by Load
 
-	mu   sync.Mutex
-	exec *model.Exec
+	mu       sync.Mutex
+	exec     *model.Exec
+	execRows map[int]bool // batch sizes compiled into exec
 }
+
+// maxCompiledShapes bounds the graphs kept for distinct batch sizes; past it
+// the compiled graphs are dropped and rebuilt on demand (GoMLX's executor
+// refuses more than 32 shapes).
+const maxCompiledShapes = 16
 
 // New returns a network with freshly initialised parameters drawn with the
 // given seed like PyTorch's nn.Linear default: weights and biases of a layer
@@ -192,7 +198,7 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 		args = append(args, tensors.FromFlatDataAndDimensions(toF32(cond), rows, c.CondDim()))
 	}
 	args = append(args, float32(t))
-	exec, err := n.scoreExec()
+	exec, err := n.scoreExec(rows)
 	if err != nil {
 		return err
 	}
@@ -208,10 +214,14 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 	})
 }
 
-func (n *Net) scoreExec() (*model.Exec, error) {
+func (n *Net) scoreExec(rows int) (*model.Exec, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if n.exec != nil && !n.execRows[rows] && len(n.execRows) >= maxCompiledShapes {
+		n.exec = nil // too many batch sizes: start a fresh cache
+	}
 	if n.exec != nil {
+		n.execRows[rows] = true
 		return n.exec, nil
 	}
 	scope := ParamScope
@@ -243,6 +253,7 @@ func (n *Net) scoreExec() (*model.Exec, error) {
 		return nil, fmt.Errorf("scorenet: building score graph: %w", err)
 	}
 	n.exec = e
+	n.execRows = map[int]bool{rows: true}
 	return e, nil
 }
 

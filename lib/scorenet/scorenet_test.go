@@ -304,3 +304,24 @@ func compactJSON(b []byte) string {
 	}
 	return buf.String()
 }
+
+// TestScoreManyBatchSizes goes past GoMLX's 32-shape executor cache.
+func TestScoreManyBatchSizes(t *testing.T) {
+	be := testBackend(t)
+	net, _ := New(be, Config{XDim: 1, Width: 4, HiddenLayers: 1}, 1)
+	params, _ := net.ParamValues(ParamScope)
+	for rows := 1; rows <= 40; rows++ {
+		x := make([]float64, rows)
+		for i := range x {
+			x[i] = float64(i) / 10
+		}
+		out := make([]float64, rows)
+		if err := net.Score(0.5, x, rows, nil, out); err != nil {
+			t.Fatalf("rows %d: %v", rows, err)
+		}
+		want := hostForward(net.Config(), params, x[rows-1:], nil, 0.5)[0]
+		if math.Abs(out[rows-1]-want) > 1e-5*(1+math.Abs(want)) {
+			t.Fatalf("rows %d: last score %v, want %v", rows, out[rows-1], want)
+		}
+	}
+}

@@ -52,11 +52,9 @@ func BenchmarkTrainStep(b *testing.B) {
 					}
 					data := benchData(nt.cfg, 4*batch)
 					bt := &batcher{data: data, cfg: net.Config(), proc: proc, seed: 1, B: batch, spe: 4, T: 1, epoch: -1}
-					c0 := time.Now()
 					if _, err := st.run(bt, k, cfg); err != nil { // compile + first run
 						b.Fatal(err)
 					}
-					b.ReportMetric(time.Since(c0).Seconds(), "first-exec-s")
 					b.ResetTimer()
 					start, cpu0 := time.Now(), cpuTime()
 					for range b.N {
