@@ -210,13 +210,21 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 			if err := save(); err != nil {
 				return res, err
 			}
+			if cfg.Progress != nil {
+				fmt.Fprintf(cfg.Progress, "\ninterrupted at step %d of %d (running loss %.4g)", st.step, total, running)
+				if cfg.CheckpointDir != "" {
+					fmt.Fprintf(cfg.Progress, "; checkpoint in %s", cfg.CheckpointDir)
+				}
+				fmt.Fprintln(cfg.Progress)
+			}
 			return res, ctx.Err()
 		}
 	}
 	res.Elapsed = time.Since(start)
 	if bar != nil {
 		_ = bar.Finish()
-		fmt.Fprintln(cfg.Progress)
+		fmt.Fprintf(cfg.Progress, "\ntrained steps %d–%d in %s (running loss %.4g)\n",
+			res.StartStep+1, st.step, res.Elapsed.Round(time.Millisecond), running)
 	}
 	if err := st.syncStep(); err != nil {
 		return res, err

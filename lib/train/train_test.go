@@ -1,6 +1,7 @@
 package train
 
 import (
+	"bytes"
 	"context"
 	"math"
 	"math/rand/v2"
@@ -311,12 +312,16 @@ func TestInterruptLeavesCheckpoint(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "run")
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	res, err := Train(ctx, net, proc, data, Config{Epochs: 50, BatchSize: 100, StepsPerExec: 3, CheckpointDir: dir})
+	var progress bytes.Buffer
+	res, err := Train(ctx, net, proc, data, Config{Epochs: 50, BatchSize: 100, StepsPerExec: 3, CheckpointDir: dir, Progress: &progress})
 	if err != context.Canceled {
 		t.Fatalf("want context.Canceled, got %v", err)
 	}
 	if res.Steps != 3 {
 		t.Errorf("stopped at step %d, want 3 (one execution)", res.Steps)
+	}
+	if !strings.Contains(progress.String(), "loss") {
+		t.Errorf("progress output lacks the running loss: %q", progress.String())
 	}
 	m, err := scorenet.ReadMeta(dir)
 	if err != nil || m.Step != 3 || len(m.Training) == 0 || len(m.SDE) == 0 {
