@@ -24,8 +24,9 @@ import (
 // checkpoint sub-folder holding the variables.
 const MetaFile = "pdediff-model.json"
 
-// Format identifies the model-folder layout written by Save.
-const Format = "pdediff-scorenet/1"
+// Format identifies the model-folder layout written by Save. Version 2 stores
+// weights as [out, in]; version 1 (weights [in, out]) is no longer read.
+const Format = "pdediff-scorenet/2"
 
 // Meta is the JSON sidecar of a saved model: everything needed to rebuild the
 // network and to know how it was made.
@@ -143,6 +144,9 @@ func ReadMeta(dir string) (Meta, error) {
 	var m Meta
 	if err := arrayio.ReadJSON(filepath.Join(dir, MetaFile), &m); err != nil {
 		return m, fmt.Errorf("scorenet: %s is not a model folder: %w", dir, err)
+	}
+	if m.Format == "pdediff-scorenet/1" {
+		return m, fmt.Errorf("scorenet: %s was saved in the older format %q (weights [in, out]); retrain it (this version reads %q)", dir, m.Format, Format)
 	}
 	if m.Format != Format {
 		return m, fmt.Errorf("scorenet: %s: unknown model format %q (want %q)", dir, m.Format, Format)

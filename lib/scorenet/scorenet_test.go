@@ -325,3 +325,15 @@ func TestScoreManyBatchSizes(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadRejectsOldFormat(t *testing.T) {
+	be := testBackend(t)
+	dir := t.TempDir()
+	old := `{"format": "pdediff-scorenet/1", "scorenet": {"x_dim": 1}, "use_ema": false, "step": 1, "seed": 1, "checkpoint": "ckpt-000000001", "versions": {}}`
+	if err := os.WriteFile(filepath.Join(dir, MetaFile), []byte(old), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(be, dir); err == nil || !strings.Contains(err.Error(), "older format") {
+		t.Errorf("old-format model: %v", err)
+	}
+}
