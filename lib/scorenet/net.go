@@ -28,7 +28,9 @@ const seedStreamInit = 0x5c0e_11e7
 // Net is an MLP score network whose parameters live in a GoMLX model.Store.
 // Score runs one graph execution per call; graphs are compiled once per batch
 // size n (GoMLX compiles per input shape), so callers should keep n fixed.
-// A Net is safe for concurrent use by multiple goroutines.
+// Score may be called from several goroutines: calls are serialised (one graph
+// execution at a time per Net, which already uses every core). Training
+// (lib/train) must not run while Score is called on the same Net.
 type Net struct {
 	cfg     Config
 	backend compute.Backend
@@ -36,7 +38,8 @@ type Net struct {
 	useEMA  bool
 	meta    *Meta // set by Load
 
-	mu       sync.Mutex
+	mu       sync.Mutex // guards exec, execRows, useEMA
+	scoreMu  sync.Mutex // serialises Score executions
 	exec     *model.Exec
 	execRows map[int]bool // batch sizes compiled into exec
 }
@@ -198,6 +201,8 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 		args = append(args, tensors.FromFlatDataAndDimensions(toF32(cond), rows, c.CondDim()))
 	}
 	args = append(args, float32(t))
+	n.scoreMu.Lock()
+	defer n.scoreMu.Unlock()
 	exec, err := n.scoreExec(rows)
 	if err != nil {
 		return err
