@@ -10,6 +10,10 @@
 // seeded PCG streams, so the same seed gives the same loss curve and weights on
 // the same backend, independently of how many optimiser steps run per graph
 // execution (Config.StepsPerExec) and of interruptions and resumes.
+//
+// Independent models (e.g. the VE and the VP model of one data set) can be
+// trained at the same time by calling Train from several goroutines on the
+// shared backend; each gives exactly its sequential result.
 package train
 
 import (

@@ -364,3 +364,36 @@ func TestRejectsBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestConcurrentTrainingMatchesSequential trains two models (different
+// processes, as for the paper's VE and VP models) in two goroutines on the
+// shared backend: each must equal its sequential run exactly.
+func TestConcurrentTrainingMatchesSequential(t *testing.T) {
+	be := testBackend(t)
+	data := gaussData(600, 0.5, 1, 6)
+	procs := []linVP{{0.1, 10}, {0.5, 5}}
+	run := func(i int) [][]float32 {
+		net, _ := scorenet.New(be, smallNet, uint64(i))
+		if _, err := Train(context.Background(), net, procs[i], data, Config{Epochs: 4, BatchSize: 200, Seed: uint64(i), StepsPerExec: 3}); err != nil {
+			t.Error(err)
+			return nil
+		}
+		return params(t, net, scorenet.ParamScope)
+	}
+	seq := [][][]float32{run(0), run(1)}
+	conc := make([][][]float32, 2)
+	done := make(chan int)
+	for i := range 2 {
+		go func() { conc[i] = run(i); done <- i }()
+	}
+	<-done
+	<-done
+	for i := range 2 {
+		if conc[i] == nil || seq[i] == nil {
+			t.Fatal("a run failed")
+		}
+		if d := maxDiff(conc[i], seq[i]); d != 0 {
+			t.Errorf("model %d: concurrent weights differ from sequential by %g", i, d)
+		}
+	}
+}
