@@ -36,7 +36,7 @@ func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
 		w, b := params[2*l], params[2*l+1]
 		h = Add(DotGeneral(h, []int{1}, nil, w, []int{1}, nil), ExpandAxes(b, 0)) // h·Wᵀ + b
 		if l < nLayers-1 {
-			h = Max(h, ZerosLike(h)) // ReLU
+			h = Max(h, ScalarZero(h.Graph(), h.DType())) // ReLU
 		}
 	}
 	return h
@@ -50,7 +50,7 @@ func Apply(cfg Config, params []*Node, x, cond, t *Node) *Node {
 type Trace struct {
 	params []*Node
 	inputs []*Node // input of each layer with a row of ones appended, [in+1, n]
-	pre    []*Node // pre-activation of each hidden layer, [width, n]
+	pre    []*Node // output relu(z) of each hidden layer, [width, n]
 }
 
 // ApplyTrace is Apply in feature-major layout: x is [XDim, n], cond is
@@ -80,8 +80,8 @@ func ApplyTrace(cfg Config, params []*Node, x, cond, t *Node) (*Node, *Trace) {
 		wb := Concatenate([]*Node{w, ExpandAxes(b, 1)}, 1)
 		z := DotGeneral(wb, []int{1}, nil, h, []int{0}, nil) // [W b]·[h; 1] = W·h + b
 		if l < nLayers-1 {
-			tr.pre = append(tr.pre, z)
-			h = Max(z, ZerosLike(z)) // ReLU
+			h = Max(z, ScalarZero(g, z.DType())) // ReLU
+			tr.pre = append(tr.pre, h)
 		} else {
 			h = z
 		}
@@ -116,8 +116,11 @@ func (tr *Trace) Backward(dOut *Node) []*Node {
 			break
 		}
 		dh := DotGeneral(Transpose(w, 0, 1), []int{1}, nil, dz, []int{0}, nil) // Wᵀ·dz = [in, n]
-		z := tr.pre[l-1]
-		dz = Where(GreaterThan(z, ZerosLike(z)), dh, ZerosLike(dh))
+		// ReLU derivative as a branch-free mask min(h·MaxFloat32, 1) ∈ {0, 1}: exact for every
+		// h = relu(z) except denormals below 3e-39; the backend's Where is a branchy (slower) loop.
+		act := tr.pre[l-1]
+		mask := MinScalar(MulScalar(act, math.MaxFloat32), 1)
+		dz = Mul(dh, mask)
 	}
 	return grads
 }
