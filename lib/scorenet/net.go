@@ -196,9 +196,10 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 	case math.IsNaN(t) || math.IsInf(t, 0):
 		return fmt.Errorf("scorenet: Score: time t = %v is not finite", t)
 	}
-	args := []any{tensors.FromFlatDataAndDimensions(toF32(x), rows, c.XDim)}
+	// Feature-major inputs ([dim, rows]): the layout the backend multiplies fastest.
+	args := []any{tensors.FromFlatDataAndDimensions(transposeF32(x, rows, c.XDim), c.XDim, rows)}
 	if c.CondDim() > 0 {
-		args = append(args, tensors.FromFlatDataAndDimensions(toF32(cond), rows, c.CondDim()))
+		args = append(args, tensors.FromFlatDataAndDimensions(transposeF32(cond, rows, c.CondDim()), c.CondDim(), rows))
 	}
 	args = append(args, float32(t))
 	n.scoreMu.Lock()
@@ -213,8 +214,10 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 	}
 	defer finalizeAll(res)
 	return tensors.ConstFlatData(res[0], func(flat []float32) {
-		for i, v := range flat {
-			out[i] = float64(v)
+		for d := range c.XDim { // [XDim, rows] → row-major
+			for i, v := range flat[d*rows : (d+1)*rows] {
+				out[i*c.XDim+d] = float64(v)
+			}
 		}
 	})
 }
@@ -245,13 +248,14 @@ func (n *Net) scoreExec(rows int) (*model.Exec, error) {
 			cond = inputs[1]
 		}
 		tIn := inputs[len(inputs)-1]
-		rows := x.Shape().Dimensions[0]
-		t := BroadcastToDims(Reshape(tIn, 1, 1), rows, 1)
+		rows := x.Shape().Dimensions[1]
+		t := BroadcastToDims(Reshape(tIn, 1, 1), 1, rows)
 		params := make([]*Node, len(vars))
 		for i, v := range vars {
 			params[i] = v.NodeValue(x.Graph())
 		}
-		return Apply(cfg, params, x, cond, t)
+		out, _ := ApplyTrace(cfg, params, x, cond, t)
+		return out
 	}
 	e, err := model.NewExec(n.backend, n.store, fn)
 	if err != nil {
@@ -307,6 +311,18 @@ func (n *Net) ScoreFunc(cond []float64) (sample.ScoreFunc, error) {
 		}
 		return n.Score(t, x, rows, c, out)
 	}, nil
+}
+
+// transposeF32 returns the float32 [cols, rows] transpose of the row-major
+// [rows, cols] matrix x.
+func transposeF32(x []float64, rows, cols int) []float32 {
+	out := make([]float32, len(x))
+	for i := range rows {
+		for j := range cols {
+			out[j*rows+i] = float32(x[i*cols+j])
+		}
+	}
+	return out
 }
 
 func toF32(x []float64) []float32 {
