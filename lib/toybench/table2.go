@@ -6,6 +6,7 @@ import (
 	"io"
 	"path/filepath"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/gomlx/compute"
@@ -89,21 +90,38 @@ func RunTable2(ctx context.Context, backend compute.Backend, p Preset, seed uint
 				cell := &Cell{Case: string(c), Process: process, Sampler: sampler, Paper: PaperTable2[process][sampler][string(c)]}
 				arrays := map[string]arrayio.Array{"y": arrayio.Vector(ys)}
 				gen := make([]float64, 0, len(ys)*p.NSamples)
+				results := make([]SampleResult, len(ys))
+				specs := make([]SampleSpec, len(ys))
 				for i, y := range ys {
-					spec := SampleSpec{Sampler: sampler, Steps: p.SDESteps, Rtol: p.Rtol, Atol: p.Atol,
+					specs[i] = SampleSpec{Sampler: sampler, Steps: p.SDESteps, Rtol: p.Rtol, Atol: p.Atol,
 						Seed: SubSeed(seed, "sample", string(c), process, sampler, fmt.Sprint(i))}
-					r, err := Sample(proc, net, y, p.NSamples, spec, nil)
-					if err != nil {
+					if results[i], err = Sample(proc, net, y, p.NSamples, specs[i], nil); err != nil {
 						return nil, err
 					}
-					d, err := Evaluate(r.X, refs[i], p.Reg)
-					if err != nil {
-						return nil, fmt.Errorf("toybench: %s/%s/%s at y = %g: %w", c, process, sampler, y, err)
-					}
-					fmt.Fprintf(log, "  %s %s %-3s y=%5.2f  sinkhorn %.4f (log %.4f)  NFE %4d  %.1fs\n", c, process, sampler, y, d.POT, d.Log, r.NFE, r.Seconds)
-					cell.PerY = append(cell.PerY, YResult{Y: y, RefSize: len(refs[i]), Distance: d, NFE: r.NFE, Seconds: r.Seconds, Seed: spec.Seed})
-					gen = append(gen, r.X...)
+					gen = append(gen, results[i].X...)
 					arrays[fmt.Sprintf("ref_%d", i)] = arrayio.Vector(refs[i])
+				}
+				// The Sinkhorn evaluations are independent and single-threaded:
+				// run them concurrently (the converged log-domain one can take
+				// tens of seconds at the paper's sizes).
+				dists := make([]Distance, len(ys))
+				errs := make([]error, len(ys))
+				var wg sync.WaitGroup
+				for i := range ys {
+					wg.Add(1)
+					go func() {
+						defer wg.Done()
+						dists[i], errs[i] = Evaluate(results[i].X, refs[i], p.Reg)
+					}()
+				}
+				wg.Wait()
+				for i, y := range ys {
+					if errs[i] != nil {
+						return nil, fmt.Errorf("toybench: %s/%s/%s at y = %g: %w", c, process, sampler, y, errs[i])
+					}
+					d, r := dists[i], results[i]
+					fmt.Fprintf(log, "  %s %s %-3s y=%5.2f  sinkhorn %.4f (log %.4f)  NFE %4d  %.1fs\n", c, process, sampler, y, d.POT, d.Log, r.NFE, r.Seconds)
+					cell.PerY = append(cell.PerY, YResult{Y: y, RefSize: len(refs[i]), Distance: d, NFE: r.NFE, Seconds: r.Seconds, Seed: specs[i].Seed})
 				}
 				arrays["x"] = arrayio.Matrix(len(ys), p.NSamples, gen)
 				for _, yr := range cell.PerY {
