@@ -2,11 +2,9 @@ package plots
 
 import (
 	"fmt"
-	"image/color"
 	"math"
 
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/palette"
 	"gonum.org/v1/plot/palette/moreland"
 	"gonum.org/v1/plot/plotter"
 )
@@ -130,7 +128,7 @@ func ToyDensityPlot(title string, g ToyGrid) (*plot.Plot, error) {
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMin(0)
 	cm.SetMax(1)
-	pal := toyReversed(cm.Palette(64))
+	pal := reversed(cm.Palette(64)) // ExtendedBlackBody runs black → white; reversed, low density is white
 	hm := plotter.NewHeatMap(g, pal)
 	hm.Min, hm.Max = 0, zmax
 	hm.Rasterized = true
@@ -139,20 +137,6 @@ func ToyDensityPlot(title string, g ToyGrid) (*plot.Plot, error) {
 	ct := plotter.NewContour(g, levels, moreland.SmoothBlueRed().Palette(len(levels)))
 	p.Add(ct)
 	return p, nil
-}
-
-type toyPalette []color.Color
-
-func (p toyPalette) Colors() []color.Color { return p }
-
-func toyReversed(p palette.Palette) palette.Palette {
-	cs := p.Colors()
-	out := make(toyPalette, len(cs))
-	for i, c := range cs {
-		out[len(cs)-1-i] = c
-	}
-	// ExtendedBlackBody runs black → white; reversed, low density is white.
-	return out
 }
 
 // ToyJointFigure lays out one density panel per grid in a row (paper Fig. 2).
