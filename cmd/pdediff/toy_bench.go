@@ -177,6 +177,12 @@ func runToyEval(args []string, stdout, stderr io.Writer) error {
 	if *refSize < 2 || !(*half > 0) || !(*reg > 0) {
 		return usageErrorf("need --ref-size ≥ 2, --half-width > 0, --reg > 0")
 	}
+	switch {
+	case *reference != "band" && *reference != "exact":
+		return usageErrorf("unknown --reference %q (want band or exact)", *reference)
+	case *reference == "exact" && !toy.HasExactSampler(c):
+		return usageErrorf("case %s has no exact conditional sampler; use --reference band", c)
+	}
 	a, err := arrayio.ReadNPZ(*samples)
 	if err != nil {
 		return err
@@ -193,15 +199,10 @@ func runToyEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 		ref = refs[0]
-	case "exact":
-		if !toy.HasExactSampler(c) {
-			return usageErrorf("case %s has no exact conditional sampler; use --reference band", c)
-		}
+	default: // exact
 		if ref, err = toy.ExactConditional(c, *y, *refSize, *seed); err != nil {
 			return err
 		}
-	default:
-		return usageErrorf("unknown --reference %q (want band or exact)", *reference)
 	}
 	if len(ref) < 2 {
 		return fmt.Errorf("reference for y = %g has %d samples: widen --half-width or raise --ref-size", *y, len(ref))
@@ -231,7 +232,9 @@ func runToyTable2(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if *epochs > 0 {
+	if *epochs < 0 {
+		return usageErrorf("--epochs must be > 0")
+	} else if *epochs > 0 {
 		p.Epochs = *epochs
 	}
 	if *out == "" {
