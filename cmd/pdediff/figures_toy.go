@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pdediff/pdediff/datasets/toy"
 	"github.com/pdediff/pdediff/lib/arrayio"
@@ -71,21 +72,11 @@ func makeHistogramFigure(process, name, preset, out string, seed uint64, log io.
 		gen = append(gen, cs.X)
 		ref = append(ref, cs.Ref)
 	}
-	g, err := plots.ConditionalHistogramGrid(fmt.Sprintf("%s SDE: ", upperASCII(process)), cases, ys, gen, ref)
+	g, err := plots.ConditionalHistogramGrid(fmt.Sprintf("%s SDE: ", strings.ToUpper(process)), cases, ys, gen, ref)
 	if err != nil {
 		return nil, err
 	}
 	return plots.Save(g, 16*vg.Inch, 10*vg.Inch, filepath.Join(out, name))
-}
-
-func upperASCII(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if 'a' <= c && c <= 'z' {
-			b[i] = c - 32
-		}
-	}
-	return string(b)
 }
 
 func makeNFEFigure(preset, out string, seed uint64, log io.Writer) ([]string, error) {

@@ -28,10 +28,17 @@ func interruptible() (context.Context, context.CancelFunc) {
 	return signal.NotifyContext(context.Background(), os.Interrupt)
 }
 
-func presetFlag(name string) (toybench.Preset, error) {
+// presetFlag returns the named preset with its epochs replaced by epochs
+// when that is > 0 (the --epochs override; 0 keeps the preset's).
+func presetFlag(name string, epochs int) (toybench.Preset, error) {
 	p, err := toybench.PresetByName(name)
 	if err != nil {
 		return p, usageErrorf("%v", err)
+	}
+	if epochs < 0 {
+		return p, usageErrorf("--epochs must be > 0, got %d", epochs)
+	} else if epochs > 0 {
+		p.Epochs = epochs
 	}
 	return p, nil
 }
@@ -49,14 +56,9 @@ func runToyTrain(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := presetFlag(*presetName)
+	p, err := presetFlag(*presetName, *epochs)
 	if err != nil {
 		return err
-	}
-	if *epochs < 0 {
-		return usageErrorf("--epochs must be > 0")
-	} else if *epochs > 0 {
-		p.Epochs = *epochs
 	}
 	if *out == "" {
 		return usageErrorf("--out is required")
@@ -228,14 +230,9 @@ func runToyTable2(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	p, err := presetFlag(*presetName)
+	p, err := presetFlag(*presetName, *epochs)
 	if err != nil {
 		return err
-	}
-	if *epochs < 0 {
-		return usageErrorf("--epochs must be > 0")
-	} else if *epochs > 0 {
-		p.Epochs = *epochs
 	}
 	if *out == "" {
 		return usageErrorf("--out is required")

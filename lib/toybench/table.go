@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"strings"
 
 	"github.com/pdediff/pdediff/lib/arrayio"
 )
@@ -64,7 +65,7 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 		}
 		for _, p := range Table2Processes {
 			for _, s := range Table2Samplers {
-				fmt.Fprintf(&md, "| %s | %s |", upper(p), upper(s))
+				fmt.Fprintf(&md, "| %s | %s |", strings.ToUpper(p), strings.ToUpper(s))
 				for _, c := range Table2Cases {
 					fmt.Fprintf(&md, " "+format+" |", value(cells[CellKey(p, s, c)]))
 				}
@@ -94,14 +95,4 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 		paths = append(paths, p)
 	}
 	return paths, nil
-}
-
-func upper(s string) string {
-	b := []byte(s)
-	for i, c := range b {
-		if c >= 'a' && c <= 'z' {
-			b[i] = c - 'a' + 'A'
-		}
-	}
-	return string(b)
 }
