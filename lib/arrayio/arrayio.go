@@ -2,11 +2,15 @@
 // (readable by numpy.load) and JSON sidecars, always atomically: data is written
 // to a temporary file in the destination folder and renamed into place, so an
 // interrupted or failed write never leaves a half-written file or destroys an
-// existing one.
+// existing one. Temporaries carry the writer's PID in their name, and every
+// write first removes the stale ones of killed writers (CleanStale). Groups of
+// files (WriteFiles) and whole folders (ReplaceDir) are written the same way.
+//
+// It also holds the guards run before any work: CheckMemory (estimated need
+// against the memory available) and CheckOutputDir / CheckOutputFile.
 package arrayio
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -14,10 +18,8 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 
 	"github.com/sbinet/npyio"
-	"github.com/sbinet/npyio/npz"
 	"gonum.org/v1/gonum/mat"
 )
 
@@ -83,41 +85,11 @@ func (a Array) value() any {
 }
 
 // WriteAtomic writes the bytes produced by fill to path through a temporary
-// file in the same folder, renamed into place only if fill succeeds.
+// file in the same folder (.<name>.tmp-<pid>-<random>), renamed into place
+// only if fill succeeds. Stale temporaries left in that folder by killed
+// writers are removed first (CleanStale).
 func WriteAtomic(path string, fill func(w io.Writer) error) error {
-	dir := filepath.Dir(path)
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return fmt.Errorf("create folder for %s: %w", path, err)
-	}
-	f, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
-	if err != nil {
-		return fmt.Errorf("create temporary file for %s: %w", path, err)
-	}
-	tmp := f.Name()
-	ok := false
-	defer func() {
-		if !ok {
-			f.Close()
-			os.Remove(tmp)
-		}
-	}()
-	if err := fill(f); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("sync %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("close %s: %w", path, err)
-	}
-	if err := os.Chmod(tmp, 0o644); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("rename into %s: %w", path, err)
-	}
-	ok = true
-	return nil
+	return WriteFiles(File{Path: path, Fill: fill})
 }
 
 // WriteNPY writes one array as a .npy file (float64, C order), atomically.
@@ -128,53 +100,20 @@ func WriteNPY(path string, a Array) error {
 	return WriteAtomic(path, func(w io.Writer) error { return npyio.Write(w, a.value()) })
 }
 
-// ReadNPY reads a float64 (or float32/int, converted) .npy file of rank 1 or 2
-// and checks that every value is finite.
+// ReadNPY reads a .npy file of rank 1 or 2 and checks that every value is
+// finite. Elements of dtype float64, float32, int8..int64, uint8..uint64 or
+// bool (either byte order, C or Fortran order) are converted to float64;
+// int64/uint64 values beyond 2^53 and any other dtype are rejected with an
+// error that names the dtype found.
 func ReadNPY(path string) (Array, error) {
-	raw, err := os.ReadFile(path)
+	a, err := readNPYFile(path)
 	if err != nil {
-		return Array{}, fmt.Errorf("read %s: %w", path, err)
-	}
-	r, err := npyio.NewReader(bytes.NewReader(raw))
-	if err != nil {
-		return Array{}, fmt.Errorf("%s is not a valid .npy file: %w", path, err)
-	}
-	shape := r.Header.Descr.Shape
-	a, err := readShaped(shape, func(ptr any) error { return r.Read(ptr) })
-	if err != nil {
-		return Array{}, fmt.Errorf("%s: %w", path, err)
+		return Array{}, err
 	}
 	if err := a.Validate(path); err != nil {
 		return Array{}, err
 	}
 	return a, nil
-}
-
-func readShaped(shape []int, read func(ptr any) error) (Array, error) {
-	switch len(shape) {
-	case 1:
-		var v []float64
-		if err := read(&v); err != nil {
-			return Array{}, fmt.Errorf("cannot read as float64: %w", err)
-		}
-		return Vector(v), nil
-	case 2:
-		var m mat.Dense
-		if shape[0] == 0 || shape[1] == 0 {
-			return Array{}, fmt.Errorf("empty array of shape %v", shape)
-		}
-		if err := read(&m); err != nil {
-			return Array{}, fmt.Errorf("cannot read as float64: %w", err)
-		}
-		r, c := m.Dims()
-		data := make([]float64, 0, r*c)
-		for i := 0; i < r; i++ {
-			data = append(data, m.RawRowView(i)...)
-		}
-		return Matrix(r, c, data), nil
-	default:
-		return Array{}, fmt.Errorf("array of rank %d (shape %v): want rank 1 or 2", len(shape), shape)
-	}
 }
 
 // WriteNPZ writes named arrays to an uncompressed .npz archive, atomically.
@@ -190,48 +129,22 @@ func WriteNPZ(path string, arrays map[string]Array) error {
 			return err
 		}
 	}
-	return WriteAtomic(path, func(w io.Writer) error {
-		zw := npz.NewWriter(w)
-		for _, k := range names {
-			if err := zw.Write(k+".npy", arrays[k].value()); err != nil {
-				return err
-			}
-		}
-		return zw.Close()
-	})
+	return WriteFiles(NPZFile(path, arrays))
 }
 
 // ReadNPZ reads every array of an .npz archive (keys without ".npy").
+// Elements are converted to float64 like ReadNPY's; members that are not
+// .npy arrays are skipped.
 func ReadNPZ(path string) (map[string]Array, error) {
-	f, err := npz.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("open %s: %w", path, err)
-	}
-	defer f.Close()
-	out := map[string]Array{}
-	for _, key := range f.Keys() {
-		h := f.Header(key)
-		name := strings.TrimSuffix(key, ".npy")
-		a, err := readShaped(h.Descr.Shape, func(ptr any) error { return f.Read(key, ptr) })
-		if err != nil {
-			return nil, fmt.Errorf("%s[%s]: %w", path, name, err)
-		}
-		if err := a.Validate(path + "[" + name + "]"); err != nil {
-			return nil, err
-		}
-		out[name] = a
-	}
-	return out, nil
+	return readNPZFile(path)
 }
 
 // WriteJSON writes v as indented JSON, atomically.
 func WriteJSON(path string, v any) error {
-	b, err := json.MarshalIndent(v, "", "  ")
-	if err != nil {
+	if _, err := json.Marshal(v); err != nil {
 		return fmt.Errorf("encode %s: %w", path, err)
 	}
-	b = append(b, '\n')
-	return WriteAtomic(path, func(w io.Writer) error { _, err := w.Write(b); return err })
+	return WriteFiles(JSONFile(path, v))
 }
 
 // ReadJSON decodes the JSON file at path into v, rejecting unknown fields.
