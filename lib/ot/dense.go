@@ -144,6 +144,10 @@ func sinkhornPOT(k kernelOps, n, m int, r resolved, value func(u, v []float64) f
 	bar := newBar(r.prog, r.maxIter, "sinkhorn (pot)")
 	res := Result{Err: math.NaN()}
 	for ii := 0; ii < r.maxIter; ii++ {
+		if r.cancelled() {
+			res.stopped = true
+			break
+		}
 		copy(uPrev, u)
 		copy(vPrev, v)
 		zero := false
@@ -155,6 +159,10 @@ func sinkhornPOT(k kernelOps, n, m int, r resolved, value func(u, v []float64) f
 		}
 		k.updateU(v, ainv, u, ktu) // POT: u = 1 / dot(Kp, v); ktu now Kᵀu_new
 		if zero || anyBad(u) || anyBad(v) {
+			res.cause = badKind(u, v) // NaN from NaN costs; ±Inf from a zero K v
+			if zero {
+				res.cause = causeZero // b/(Kᵀu) with Kᵀu = 0 (its NaNs follow from 0·∞)
+			}
 			copy(u, uPrev)
 			copy(v, vPrev)
 			res.NumericalError = true

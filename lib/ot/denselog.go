@@ -66,6 +66,10 @@ func solveDenseLog(M []float64, n, m int, r resolved) Result {
 	bar := newBar(r.prog, r.maxIter, "sinkhorn (log)")
 	res := Result{Err: math.NaN()}
 	for ii := 0; ii < r.maxIter; ii++ {
+		if r.cancelled() {
+			res.stopped = true
+			break
+		}
 		for j := range beta {
 			beta[j] = lb - col[j]
 		}
@@ -75,6 +79,7 @@ func solveDenseLog(M []float64, n, m int, r resolved) Result {
 		}
 		dl.lse(dl.mrT, m, n, alpha, col)
 		if anyBad(alpha) || anyBad(beta) {
+			res.cause = badKind(alpha, beta)
 			res.NumericalError = true
 			break
 		}

@@ -246,6 +246,10 @@ func (l *line) solveLog(r resolved) Result {
 	bar := newBar(r.prog, r.maxIter, "sinkhorn (log)")
 	res := Result{Err: math.NaN()}
 	for ii := 0; ii < r.maxIter; ii++ {
+		if r.cancelled() {
+			res.stopped = true
+			break
+		}
 		for j := range beta {
 			beta[j] = lb - col[j]
 		}
@@ -255,6 +259,7 @@ func (l *line) solveLog(r resolved) Result {
 		}
 		l.lapply(kindX, alpha, col)
 		if anyBad(alpha) || anyBad(beta) {
+			res.cause = badKind(alpha, beta)
 			res.NumericalError = true
 			break
 		}

@@ -33,6 +33,7 @@
 package ot
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -94,6 +95,66 @@ type Options struct {
 	Dense bool
 	// Progress, when non-nil, receives a progress bar (one tick per iteration).
 	Progress io.Writer
+	// Context, when non-nil, stops the iteration once it is cancelled:
+	// Sinkhorn2 then returns the result of the last iterate with Status
+	// StatusInterrupted and the context's error.
+	Context context.Context
+}
+
+// Status says how a Sinkhorn run ended.
+type Status string
+
+const (
+	// StatusConverged: the marginal violation fell below Tol.
+	StatusConverged Status = "converged"
+	// StatusMaxIterations: the iteration cap was reached first (POT's silent
+	// stop; the value is that of the last iterate).
+	StatusMaxIterations Status = "max_iterations"
+	// StatusUnderflow: the kernel exp(−M/reg) underflowed to 0 on a whole row
+	// or column (POT's "numerical errors" stop; the value is that of the last
+	// good iterate, often 0 and meaningless). MethodLog avoids it.
+	StatusUnderflow Status = "underflow"
+	// StatusNonFinite: a cost, scaling or the value overflowed or became NaN.
+	StatusNonFinite Status = "non_finite"
+	// StatusInterrupted: Options.Context was cancelled.
+	StatusInterrupted Status = "interrupted"
+)
+
+// ErrUnderflow and ErrNonFinite are wrapped by the *StatusError that
+// Result.Check returns for StatusUnderflow and StatusNonFinite.
+var (
+	ErrUnderflow = errors.New("ot: kernel underflow")
+	ErrNonFinite = errors.New("ot: non-finite result")
+)
+
+// StatusError reports a run whose value is not a valid transport cost.
+type StatusError struct {
+	Status Status
+	Reg    float64
+	Method Method
+	Iter   int
+}
+
+func (e *StatusError) Error() string {
+	switch e.Status {
+	case StatusUnderflow:
+		hint := "use the log method (--method log) or a larger reg"
+		if e.Method == MethodLog {
+			hint = "use a larger reg, or rescale the samples"
+		}
+		return fmt.Sprintf("ot: the Sinkhorn kernel exp(-M/reg) underflowed to 0 on a whole row or column (reg %g, method %s, stopped after %d iterations): the value is not a transport cost; %s",
+			e.Reg, e.Method, e.Iter, hint)
+	default:
+		return fmt.Sprintf("ot: the Sinkhorn iteration produced non-finite numbers (reg %g, method %s, after %d iterations): costs or scalings overflow; rescale the samples or use a larger reg",
+			e.Reg, e.Method, e.Iter)
+	}
+}
+
+func (e *StatusError) Unwrap() error {
+	if e.Status == StatusUnderflow {
+		return ErrUnderflow
+	}
+	return ErrNonFinite
 }
 
 // Result is the outcome of Sinkhorn2.
@@ -113,6 +174,86 @@ type Result struct {
 	NumericalError bool
 	// Err is the last marginal violation ‖v ⊙ Kᵀu − b‖₂ computed.
 	Err float64
+	// Status says how the run ended: StatusConverged, StatusMaxIterations,
+	// StatusUnderflow, StatusNonFinite or StatusInterrupted. Check turns the
+	// failures into errors.
+	Status Status
+
+	cause   badCause // what stopped a NumericalError run
+	reg     float64
+	method  Method
+	stopped bool // Options.Context cancelled
+}
+
+// badCause tells underflow from non-finite numbers.
+type badCause uint8
+
+const (
+	causeNone badCause = iota
+	causeZero          // a zero denominator or an infinite scaling: underflow
+	causeNaN           // a NaN scaling: non-finite numbers
+)
+
+// Check returns nil when Value is a valid transport cost (StatusConverged or
+// StatusMaxIterations) and a *StatusError wrapping ErrUnderflow or
+// ErrNonFinite otherwise (StatusInterrupted: context.Canceled).
+func (r Result) Check() error {
+	switch r.Status {
+	case StatusUnderflow, StatusNonFinite:
+		return &StatusError{Status: r.Status, Reg: r.reg, Method: r.method, Iter: r.Iterations}
+	case StatusInterrupted:
+		return context.Canceled
+	}
+	return nil
+}
+
+// finish sets Status from the run's outcome.
+func (r *Result) finish(reg float64, method Method) {
+	r.reg, r.method = reg, method
+	switch {
+	case math.IsNaN(r.Value) || math.IsInf(r.Value, 0) || (r.NumericalError && r.cause == causeNaN):
+		r.Status = StatusNonFinite
+	case r.NumericalError:
+		r.Status = StatusUnderflow
+	case r.stopped:
+		r.Status = StatusInterrupted
+	case r.Converged:
+		r.Status = StatusConverged
+	default:
+		r.Status = StatusMaxIterations
+	}
+}
+
+// Sinkhorn2Checked is Sinkhorn2 followed by Result.Check: it also returns an
+// error (ErrUnderflow, ErrNonFinite, wrapped in *StatusError) when the run
+// ended without a valid transport cost. The Result is filled either way.
+func Sinkhorn2Checked(x, y []float64, n, m, d int, opts Options) (Result, error) {
+	res, err := Sinkhorn2(x, y, n, m, d, opts)
+	if err != nil {
+		return res, err
+	}
+	return res, res.Check()
+}
+
+// EstimateBytes returns the peak memory (bytes) that Sinkhorn2 allocates for
+// n and m points in d dimensions with these options, besides the inputs: about
+// 100·(n+m) on the 1-D Euclidean sweep, 8·n·m for the dense POT kernel and
+// 16·n·m for the dense log method. It is a float64 so that absurd sizes do not
+// overflow.
+func EstimateBytes(n, m, d int, opts Options) float64 {
+	fn, fm := float64(n), float64(m)
+	w := float64(opts.Workers)
+	if w <= 0 {
+		w = float64(runtime.GOMAXPROCS(0))
+	}
+	if d == 1 && (opts.Cost == "" || opts.Cost == Euclidean) && !opts.Dense {
+		return 100 * (fn + fm)
+	}
+	vecs := 8 * (3*fn + 4*fm + w*max(fn, fm))
+	if opts.Method == MethodLog {
+		return 16*fn*fm + vecs
+	}
+	return 8*fn*fm + vecs
 }
 
 // resolved holds validated options with defaults filled in.
@@ -125,11 +266,15 @@ type resolved struct {
 	workers int
 	dense   bool
 	prog    io.Writer
+	ctx     context.Context
 }
+
+// cancelled reports whether the run's context is done.
+func (r resolved) cancelled() bool { return r.ctx != nil && r.ctx.Err() != nil }
 
 func (o Options) resolve() (resolved, error) {
 	r := resolved{reg: o.Reg, cost: o.Cost, method: o.Method, maxIter: o.MaxIter, tol: o.Tol,
-		workers: o.Workers, dense: o.Dense, prog: o.Progress}
+		workers: o.Workers, dense: o.Dense, prog: o.Progress, ctx: o.Context}
 	if r.reg == 0 {
 		r.reg = DefaultReg
 	}
@@ -208,7 +353,24 @@ var errTooLarge = errors.New("ot: problem too large for the dense kernel")
 // measures on x (n points) and y (m points) in d dimensions, both stored
 // row-major (x[i*d+k] is coordinate k of point i), like POT's
 // ot.sinkhorn2(ones(n)/n, ones(m)/m, ot.dist(x, y, cost), reg).
+//
+// The error is non-nil only for invalid input or a cancelled
+// Options.Context: a run that ends on kernel underflow or non-finite numbers
+// returns POT's value with a nil error, like POT, and says so in
+// Result.Status; use Result.Check or Sinkhorn2Checked to turn that into an
+// error.
 func Sinkhorn2(x, y []float64, n, m, d int, opts Options) (Result, error) {
+	res, err := sinkhorn2(x, y, n, m, d, opts)
+	if err != nil {
+		return res, err
+	}
+	if res.Status == StatusInterrupted {
+		return res, fmt.Errorf("ot: sinkhorn interrupted after %d iterations: %w", res.Iterations, context.Cause(opts.Context))
+	}
+	return res, nil
+}
+
+func sinkhorn2(x, y []float64, n, m, d int, opts Options) (Result, error) {
 	r, err := opts.resolve()
 	if err != nil {
 		return Result{}, err
@@ -221,18 +383,26 @@ func Sinkhorn2(x, y []float64, n, m, d int, opts Options) (Result, error) {
 	}
 	if d == 1 && r.cost == Euclidean && !r.dense {
 		l := newLine(x, y, r.reg)
+		var res Result
 		if r.method == MethodLog {
-			return l.solveLog(r), nil
+			res = l.solveLog(r)
+		} else {
+			res = l.solvePOT(r)
 		}
-		return l.solvePOT(r), nil
+		res.finish(r.reg, r.method)
+		return res, nil
 	}
 	if n*m > MaxDenseEntries || n > MaxDenseEntries || m > MaxDenseEntries {
 		return Result{}, fmt.Errorf("%w: n·m = %d·%d exceeds %d entries", errTooLarge, n, m, MaxDenseEntries)
 	}
+	var res Result
 	if r.method == MethodLog {
-		return solveDenseLog(CostMatrix(x, y, n, m, d, r.cost), n, m, r), nil
+		res = solveDenseLog(CostMatrix(x, y, n, m, d, r.cost), n, m, r)
+	} else {
+		res = solveDensePOT(x, y, n, m, d, r)
 	}
-	return solveDensePOT(x, y, n, m, d, r), nil
+	res.finish(r.reg, r.method)
+	return res, nil
 }
 
 // CostMatrix returns the n×m cost matrix (row-major) between x (n points) and
@@ -320,6 +490,23 @@ func norm2Diff(v, w []float64, bj float64) float64 {
 		s += t * t
 	}
 	return math.Sqrt(s)
+}
+
+// badKind classifies the worst value of the slices: causeNaN if any is NaN,
+// causeZero if any is ±Inf, causeNone otherwise.
+func badKind(ss ...[]float64) badCause {
+	c := causeNone
+	for _, s := range ss {
+		for _, v := range s {
+			if math.IsNaN(v) {
+				return causeNaN
+			}
+			if math.IsInf(v, 0) {
+				c = causeZero
+			}
+		}
+	}
+	return c
 }
 
 // anyBad reports whether s holds a NaN or ±Inf.
