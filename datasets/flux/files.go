@@ -1,8 +1,12 @@
 package flux
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/buildinfo"
@@ -28,21 +32,79 @@ func (s Split) arrays() map[string]arrayio.Array {
 	}
 }
 
-// Save writes dir/train.npz, dir/test.npz and dir/data.json, each atomically;
-// data.json (written last) records buildinfo.Version.
-func Save(dir string, ds *Dataset) error {
-	ds.Meta.Version = buildinfo.Version
-	if err := arrayio.WriteNPZ(filepath.Join(dir, TrainFile), ds.Train.arrays()); err != nil {
-		return err
-	}
-	if err := arrayio.WriteNPZ(filepath.Join(dir, TestFile), ds.Test.arrays()); err != nil {
-		return err
-	}
-	return arrayio.WriteJSON(filepath.Join(dir, MetaFile), ds.Meta)
+// IsDataFile reports whether name (a base name) belongs in a data folder:
+// one of the three files or a temporary of lib/arrayio.
+func IsDataFile(name string) bool {
+	return name == TrainFile || name == TestFile || name == MetaFile || arrayio.IsTemp(name)
 }
 
-// Load reads a data folder written by Save and checks the array shapes.
+// CheckOutDir checks, before any work, that dir can receive a data set: it
+// can be created, or it is a writable folder holding nothing but a data set
+// (Save replaces the whole folder, so other files would be lost).
+func CheckOutDir(dir string) error {
+	if err := arrayio.CheckOutputDir(dir); err != nil {
+		return err
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil
+		}
+		return err
+	}
+	var other []string
+	for _, e := range entries {
+		if !IsDataFile(e.Name()) {
+			other = append(other, e.Name())
+		}
+	}
+	if len(other) > 0 {
+		if len(other) > 5 {
+			other = append(other[:5], "…")
+		}
+		return fmt.Errorf("%s holds files that are not part of a flux data set (%s); the data set replaces the whole folder: choose a new or empty folder",
+			dir, strings.Join(other, ", "))
+	}
+	return nil
+}
+
+// Save writes dir/train.npz, dir/test.npz and dir/data.json as one set: into
+// a temporary sibling folder first, which then replaces dir whole
+// (arrayio.ReplaceDir), so that a kill at any point leaves either the old or
+// the new set. Every file records the same run id (a content hash, in
+// data.json's run_id and each archive's run_id array), which Load checks;
+// data.json also records buildinfo.Version. dir must not hold other files
+// (see CheckOutDir).
+func Save(dir string, ds *Dataset) error {
+	if err := CheckOutDir(dir); err != nil {
+		return err
+	}
+	ds.Meta.Version = buildinfo.Version
+	ds.Meta.RunID = ""
+	train, test := ds.Train.arrays(), ds.Test.arrays()
+	id, err := arrayio.ContentRunID(ds.Meta, train, test)
+	if err != nil {
+		return err
+	}
+	ds.Meta.RunID = id
+	ida, _ := arrayio.RunIDArray(id)
+	train[arrayio.RunIDKey], test[arrayio.RunIDKey] = ida, ida
+	return arrayio.ReplaceDir(dir, func(tmp string) error {
+		return arrayio.WriteFiles(
+			arrayio.NPZFile(filepath.Join(tmp, TrainFile), train),
+			arrayio.NPZFile(filepath.Join(tmp, TestFile), test),
+			arrayio.JSONFile(filepath.Join(tmp, MetaFile), ds.Meta))
+	})
+}
+
+// Load reads a data folder written by Save, checks the array shapes and that
+// all three files come from the same run (same run id; folders written before
+// run ids, with none in any file, are accepted). If dir is missing because a
+// Save was killed while swapping folders, the old set is restored first.
 func Load(dir string) (*Dataset, error) {
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) {
+		arrayio.CleanStale(filepath.Dir(filepath.Clean(dir)))
+	}
 	ds := &Dataset{}
 	if err := arrayio.ReadJSON(filepath.Join(dir, MetaFile), &ds.Meta); err != nil {
 		return nil, err
@@ -56,6 +118,14 @@ func Load(dir string) (*Dataset, error) {
 		arrs, err := arrayio.ReadNPZ(path)
 		if err != nil {
 			return nil, err
+		}
+		id, err := arrayio.ArrayRunID(arrs)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+		if id != ds.Meta.RunID {
+			return nil, fmt.Errorf("%s is from run %s but %s is from run %s: the folder mixes files of two `flux data` runs (an interrupted write by an older version?); regenerate it",
+				path, runName(id), filepath.Join(dir, MetaFile), runName(ds.Meta.RunID))
 		}
 		get := func(name string) ([]float64, error) {
 			a, ok := arrs[name]
@@ -80,4 +150,11 @@ func Load(dir string) (*Dataset, error) {
 		}
 	}
 	return ds, nil
+}
+
+func runName(id string) string {
+	if id == "" {
+		return "<none recorded>"
+	}
+	return id
 }

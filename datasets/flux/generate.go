@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/schollz/progressbar/v3"
 )
@@ -96,6 +97,10 @@ type Meta struct {
 	Scaling      Scaling      `json:"scaling"`
 	Arrays       []string     `json:"arrays"`
 	Layout       string       `json:"layout"`
+	// RunID identifies the run that wrote the set (a content hash set by
+	// Save, also stored as the run_id array of train.npz and test.npz); Load
+	// rejects files of different runs.
+	RunID string `json:"run_id,omitempty"`
 }
 
 // Dataset is a generated flux-inversion data set.
@@ -103,6 +108,14 @@ type Dataset struct {
 	Meta  Meta
 	Train Split
 	Test  Split
+}
+
+// EstimateBytes returns the peak memory (bytes) of Generate and Save for
+// nTrain + nTest samples, besides the model: six n × 30 float64 arrays
+// (1,440 bytes a sample) and 10% for the rest. A float64, so that absurd sizes
+// do not overflow.
+func EstimateBytes(nTrain, nTest int) float64 {
+	return 1.1 * 6 * N * 8 * (float64(nTrain) + float64(nTest))
 }
 
 // Generate draws NTrain+NTest prior fluxes, evaluates the model on each
@@ -139,6 +152,10 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 		return nil, fmt.Errorf("flux data: %d workers, want ≥ 0", opts.Workers)
 	}
 	workers := max(opts.Workers, 1)
+	if err := arrayio.CheckMemory(fmt.Sprintf("flux data of %d + %d samples", opts.NTrain, opts.NTest),
+		EstimateBytes(opts.NTrain, opts.NTest), "use fewer samples"); err != nil {
+		return nil, fmt.Errorf("flux data: %w", err)
+	}
 	prior, err := NewPrior(opts.Prior)
 	if err != nil {
 		return nil, err
