@@ -73,10 +73,10 @@ func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
 	if err := g.check(); err != nil {
 		return nil, err
 	}
-	p := plot.New()
-	p.Title.Text = "Channel, velocity profile, flux segments and sensors"
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "y"
+	p := newPlot(fmt.Sprintf("Flux-inversion set-up: channel (0, %g) × (0, %g), velocity profile, wall flux segments and sensors", g.Length, g.Height),
+		"x (nondim.)", "y (nondim.)")
+	leg := addLegend(p, 0)
+	var segThumb [2]*plotter.Line
 	outline, err := plotter.NewLine(plotter.XYs{{X: 0, Y: 0}, {X: g.Length, Y: 0}, {X: g.Length, Y: g.Height}, {X: 0, Y: g.Height}, {X: 0, Y: 0}})
 	if err != nil {
 		return nil, err
@@ -101,6 +101,9 @@ func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
 			seg.Color = c
 			seg.Width = vg.Points(5)
 			p.Add(seg)
+			if k == 0 {
+				segThumb[int(wall.y/g.Height+0.5)] = seg
+			}
 		}
 	}
 	// Velocity profile u(y) = UMax·4y(H−y)/H², drawn as arrows of length ∝ u from x = x0.
@@ -143,15 +146,19 @@ func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
 	sc.GlyphStyle = draw.GlyphStyle{Color: color.Black, Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 	p.Add(sc)
 	labels, err := plotter.NewLabels(plotter.XYLabels{
-		XYs:    []plotter.XY{{X: g.FluxEnd / 2, Y: 0.06 * g.Height}, {X: g.FluxEnd / 2, Y: 0.88 * g.Height}, {X: x0 + 1.1*scale, Y: 0.47 * g.Height}},
-		Labels: []string{"bottom flux segments 1-15", "top flux segments 16-30", fmt.Sprintf("u_max = %g", g.UMax)},
+		XYs:    []plotter.XY{{X: x0 + 1.1*scale, Y: 0.47 * g.Height}},
+		Labels: []string{fmt.Sprintf("u_max = %g", g.UMax)},
 	})
 	if err != nil {
 		return nil, err
 	}
+	labels.TextStyle[0].Font.Size = vg.Points(legendSize)
 	p.Add(labels)
-	p.Legend.Top = true
-	p.Legend.Add("sensors", sc)
+	n := g.SegmentsPerWall
+	leg.add(fmt.Sprintf("bottom flux segments 1–%d", n), segThumb[0])
+	leg.add(fmt.Sprintf("top flux segments %d–%d", n+1, 2*n), segThumb[1])
+	leg.add("velocity profile u(y)", pl)
+	leg.add(fmt.Sprintf("%d sensors", len(g.SensorX)), sc)
 	p.X.Min, p.X.Max = -0.1, g.Length+0.1
 	p.Y.Min, p.Y.Max = -0.15*g.Height, 1.15*g.Height
 	return p, nil
@@ -160,80 +167,102 @@ func FluxSetupPlot(g FluxGeometry) (*plot.Plot, error) {
 // FluxWallPlot draws the 30 fluxes q (bottom segments 1–15, then top) as step
 // functions of x on the two walls.
 func FluxWallPlot(g FluxGeometry, q []float64, title string) (*plot.Plot, error) {
-	if err := g.check(); err != nil {
+	p, entries, err := fluxWallPlot(g, q, title)
+	if err != nil {
 		return nil, err
+	}
+	addLegend(p, 0).entries = entries
+	return p, nil
+}
+
+// fluxWallPlot is FluxWallPlot without the legend, whose entries it
+// returns. The x axis spans the whole channel, like the field and readings
+// panels.
+func fluxWallPlot(g FluxGeometry, q []float64, title string) (*plot.Plot, []LegendEntry, error) {
+	if err := g.check(); err != nil {
+		return nil, nil, err
 	}
 	n := g.SegmentsPerWall
 	if len(q) != 2*n {
-		return nil, fmt.Errorf("flux plot: %d flux values, want %d", len(q), 2*n)
+		return nil, nil, fmt.Errorf("flux plot: %d flux values, want %d", len(q), 2*n)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "flux q"
+	p := newPlot(title, "x (nondim.)", "wall flux q (nondim.)")
+	var entries []LegendEntry
 	w := g.FluxEnd / float64(n)
 	for wall, name := range []string{"bottom", "top"} {
 		var xy plotter.XYs
 		for k := 0; k < n; k++ {
 			v := q[wall*n+k]
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("flux plot: non-finite flux %v at segment %d", v, wall*n+k)
+				return nil, nil, fmt.Errorf("flux plot: non-finite flux %v at segment %d", v, wall*n+k)
 			}
 			xy = append(xy, plotter.XY{X: float64(k) * w, Y: v}, plotter.XY{X: float64(k+1) * w, Y: v})
 		}
 		l, err := plotter.NewLine(xy)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		l.Color = []color.RGBA{fluxBottomColor, fluxTopColor}[wall]
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(name, l)
+		entries = append(entries, LegendEntry{Label: name + " wall", Thumbs: []plot.Thumbnailer{l}})
 	}
-	p.Legend.Top = true
 	p.Y.Min = math.Min(0, p.Y.Min)
-	return p, nil
+	p.X.Min, p.X.Max = 0, g.Length
+	return p, entries, nil
 }
 
-// FluxFieldPlot draws a concentration field as a heat map with the sensors
-// on top (off sensors, mask[i] == 0, as red crosses; mask may be nil).
+// FluxFieldPlot draws a concentration field as a heat map with a colour bar
+// and the sensors on top (off sensors, mask[i] == 0, as red crosses; mask
+// may be nil).
 func FluxFieldPlot(g FluxGeometry, f FluxField, mask []float64, title string) (*plot.Plot, error) {
+	p, _, err := fluxFieldPlot(g, f, mask, title)
+	return p, err
+}
+
+// fluxFieldPlot is FluxFieldPlot; it also returns the colour bar.
+func fluxFieldPlot(g FluxGeometry, f FluxField, mask []float64, title string) (*plot.Plot, *ColorBar, error) {
 	if err := g.check(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if f.NX < 1 || f.NY < 1 || len(f.C) != (f.NX+1)*(f.NY+1) {
-		return nil, fmt.Errorf("field plot: %d values for a %d × %d grid", len(f.C), f.NX, f.NY)
+		return nil, nil, fmt.Errorf("field plot: %d values for a %d × %d grid", len(f.C), f.NX, f.NY)
 	}
 	for i, v := range f.C {
 		if math.IsNaN(v) || math.IsInf(v, 0) {
-			return nil, fmt.Errorf("field plot: non-finite value %v at node %d", v, i)
+			return nil, nil, fmt.Errorf("field plot: non-finite value %v at node %d", v, i)
 		}
 	}
 	grid := fluxFieldGrid{f: f, sx: max(1, (f.NX+fluxMaxCells-1)/fluxMaxCells), sy: max(1, (f.NY+fluxMaxCells/4-1)/(fluxMaxCells/4))}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "y"
+	p := newPlot(title, "x (nondim.)", "y (nondim.)")
 	cm := moreland.ExtendedKindlmann()
 	cm.SetMin(0)
 	cm.SetMax(1)
-	hm := plotter.NewHeatMap(grid, cm.Palette(128))
+	pal := cm.Palette(128)
+	hm := plotter.NewHeatMap(grid, pal)
 	if hm.Max <= hm.Min {
 		hm.Max = hm.Min + 1
 	}
 	hm.Rasterized = true
 	p.Add(hm)
 	if err := fluxAddSensors(p, g.SensorX, g.SensorY, mask); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = 0, g.Length, 0, g.Height
-	lab, err := plotter.NewLabels(plotter.XYLabels{XYs: []plotter.XY{{X: 0.75 * g.Length, Y: 0.05 * g.Height}},
-		Labels: []string{fmt.Sprintf("c in [%.3g, %.3g]", hm.Min, hm.Max)}})
-	if err == nil {
-		lab.TextStyle[0].Color = color.White
-		p.Add(lab)
-	}
-	return p, nil
+	cb := AddColorBar(p, pal, hm.Min, hm.Max, "concentration c (nondim.)")
+	return p, cb, nil
+}
+
+// sensorOnThumb is the legend thumbnail of an active sensor on the field: a
+// white dot on a dark square.
+type sensorOnThumb struct{}
+
+func (sensorOnThumb) Thumbnail(c *draw.Canvas) {
+	h := c.Max.Y - c.Min.Y
+	cx := c.Center().X
+	c.SetColor(color.Gray{Y: 40})
+	c.Fill(vg.Rectangle{Min: vg.Point{X: cx - h/2, Y: c.Min.Y}, Max: vg.Point{X: cx + h/2, Y: c.Max.Y}}.Path())
+	c.DrawGlyph(draw.GlyphStyle{Color: color.White, Radius: vg.Points(2), Shape: draw.CircleGlyph{}}, c.Center())
 }
 
 func fluxAddSensors(p *plot.Plot, xs, ys, mask []float64) error {
@@ -271,20 +300,29 @@ func fluxAddSensors(p *plot.Plot, xs, ys, mask []float64) error {
 // (first half) and top row (second half); off sensors (mask[i] == 0; mask may
 // be nil) are drawn as red crosses at their (unobserved) value.
 func FluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*plot.Plot, error) {
-	if err := g.check(); err != nil {
+	p, entries, err := fluxReadingsPlot(g, readings, mask, title)
+	if err != nil {
 		return nil, err
+	}
+	addLegend(p, 0).entries = entries
+	return p, nil
+}
+
+// fluxReadingsPlot is FluxReadingsPlot without the legend, whose entries it
+// returns. The x axis spans the whole channel, like the field panel.
+func fluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*plot.Plot, []LegendEntry, error) {
+	if err := g.check(); err != nil {
+		return nil, nil, err
 	}
 	n := len(g.SensorX)
 	if len(readings) != n || (mask != nil && len(mask) != n) {
-		return nil, fmt.Errorf("readings plot: %d readings and %d mask values for %d sensors", len(readings), len(mask), n)
+		return nil, nil, fmt.Errorf("readings plot: %d readings and %d mask values for %d sensors", len(readings), len(mask), n)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "sensor x"
-	p.Y.Label.Text = "reading"
+	p := newPlot(title, "sensor x (nondim.)", "reading c (nondim.)")
+	var entries []LegendEntry
 	var offs plotter.XYs
 	half := n / 2
-	for row, name := range []string{"bottom row", "top row"} {
+	for row, name := range []string{"bottom sensor row", "top sensor row"} {
 		var on plotter.XYs
 		lo, hi := row*half, (row+1)*half
 		if row == 1 {
@@ -293,7 +331,7 @@ func FluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*
 		for i := lo; i < hi; i++ {
 			v := readings[i]
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return nil, fmt.Errorf("readings plot: non-finite reading %v at sensor %d", v, i)
+				return nil, nil, fmt.Errorf("readings plot: non-finite reading %v at sensor %d", v, i)
 			}
 			if mask != nil && mask[i] == 0 {
 				offs = append(offs, plotter.XY{X: g.SensorX[i], Y: v})
@@ -306,24 +344,23 @@ func FluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*
 		}
 		s, err := plotter.NewScatter(on)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: []color.RGBA{fluxBottomColor, fluxTopColor}[row], Radius: vg.Points(2.5), Shape: draw.CircleGlyph{}}
 		p.Add(s)
-		p.Legend.Add(name, s)
+		entries = append(entries, LegendEntry{Label: name, Thumbs: []plot.Thumbnailer{s}})
 	}
 	if len(offs) > 0 {
 		s, err := plotter.NewScatter(offs)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		s.GlyphStyle = draw.GlyphStyle{Color: fluxOffColor, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
 		p.Add(s)
-		p.Legend.Add("sensor off", s)
+		entries = append(entries, LegendEntry{Label: "sensor off (value not observed)", Thumbs: []plot.Thumbnailer{s}})
 	}
-	p.Legend.Top = true
-	p.Legend.Left = true
-	return p, nil
+	p.X.Min, p.X.Max = 0, g.Length
+	return p, entries, nil
 }
 
 // FluxInstance is one flux-inversion sample to plot: the 30 fluxes, the field
@@ -337,19 +374,25 @@ type FluxInstance struct {
 }
 
 // FluxInstancesFigure lays out one row per instance: wall fluxes, concentration
-// field with sensors (if any instance has a field) and sensor readings
-// (paper Figs. 6, 12 and 15).
+// field with sensors and colour bar (if any instance has a field) and sensor
+// readings (paper Figs. 6, 12 and 15), all columns over the channel's x
+// range, with one legend above the panels.
 func FluxInstancesFigure(g FluxGeometry, inst []FluxInstance) (Grid, error) {
 	if len(inst) == 0 {
 		return Grid{}, fmt.Errorf("instances figure: no instances")
 	}
-	withField := false
+	withField, anyOff := false, false
 	for _, in := range inst {
 		withField = withField || in.Field != nil
+		for _, m := range in.Mask {
+			anyOff = anyOff || m == 0
+		}
 	}
 	var rows [][]*plot.Plot
+	var bars []*ColorBar
+	var wallEntries, readEntries []LegendEntry
 	for i, in := range inst {
-		qp, err := FluxWallPlot(g, in.Q, fmt.Sprintf("instance %d: wall flux", i+1))
+		qp, we, err := fluxWallPlot(g, in.Q, fmt.Sprintf("instance %d: wall flux q", i+1))
 		if err != nil {
 			return Grid{}, err
 		}
@@ -357,17 +400,47 @@ func FluxInstancesFigure(g FluxGeometry, inst []FluxInstance) (Grid, error) {
 		if withField {
 			var fp *plot.Plot
 			if in.Field != nil {
-				if fp, err = FluxFieldPlot(g, *in.Field, in.Mask, fmt.Sprintf("instance %d: concentration", i+1)); err != nil {
+				var cb *ColorBar
+				if fp, cb, err = fluxFieldPlot(g, *in.Field, in.Mask, fmt.Sprintf("instance %d: concentration field c", i+1)); err != nil {
 					return Grid{}, err
 				}
+				bars = append(bars, cb)
 			}
 			row = append(row, fp)
 		}
-		rp, err := FluxReadingsPlot(g, in.Readings, in.Mask, fmt.Sprintf("instance %d: noisy readings", i+1))
+		rp, re, err := fluxReadingsPlot(g, in.Readings, in.Mask, fmt.Sprintf("instance %d: noisy sensor readings", i+1))
 		if err != nil {
 			return Grid{}, err
 		}
+		if len(we) > len(wallEntries) {
+			wallEntries = we
+		}
+		if len(re) > len(readEntries) {
+			readEntries = re
+		}
 		rows = append(rows, append(row, rp))
 	}
-	return Grid{Plots: rows}, nil
+	shareDecimals(bars)
+	// One legend: blue/orange mean the bottom/top wall and sensor row in
+	// every column.
+	var leg []LegendEntry
+	for k, name := range []string{"bottom wall flux / bottom sensor row", "top wall flux / top sensor row"} {
+		var th []plot.Thumbnailer
+		if k < len(wallEntries) {
+			th = append(th, wallEntries[k].Thumbs...)
+		}
+		if k < len(readEntries) {
+			th = append(th, readEntries[k].Thumbs...)
+		}
+		leg = append(leg, LegendEntry{Label: name, Thumbs: th})
+	}
+	if withField {
+		leg = append(leg, LegendEntry{Label: "sensor (on the field)", Thumbs: []plot.Thumbnailer{sensorOnThumb{}}})
+	}
+	if anyOff {
+		off, _ := plotter.NewScatter(plotter.XYs{{}})
+		off.GlyphStyle = draw.GlyphStyle{Color: fluxOffColor, Radius: vg.Points(3.5), Shape: draw.CrossGlyph{}}
+		leg = append(leg, LegendEntry{Label: "sensor off (masked, value not observed)", Thumbs: []plot.Thumbnailer{off}})
+	}
+	return Grid{Plots: rows, Legend: leg}, nil
 }

@@ -7,11 +7,14 @@ package plots
 import (
 	"bytes"
 	"fmt"
+	"image/color"
 	"io"
 	"path/filepath"
 
 	"github.com/pdediff/pdediff/lib/arrayio"
 	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/font"
+	"gonum.org/v1/plot/text"
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
@@ -27,9 +30,20 @@ type Figure interface {
 	Draw(c draw.Canvas)
 }
 
-// Grid is a rows × cols arrangement of plots (nil cells stay empty).
+// Grid is a rows × cols arrangement of plots (nil cells stay empty) with an
+// optional overall title and a legend strip under it. Grid.Draw aligns the
+// data areas (plot.Align: equal sizes, tick labels and colour bars in fixed
+// margins), draws a title shared by every panel once as the overall title,
+// and gives axes with the same label one tick-label format (the largest
+// number of decimals any of them needs).
 type Grid struct {
 	Plots [][]*plot.Plot
+	// Title is drawn above the panels; when empty and every panel has the
+	// same title, that title is drawn here once instead.
+	Title string
+	// Legend entries are drawn in rows under the title, outside the
+	// panels.
+	Legend []LegendEntry
 }
 
 // Draw tiles the plots over the canvas.
@@ -38,17 +52,111 @@ func (g Grid) Draw(c draw.Canvas) {
 	if rows == 0 {
 		return
 	}
-	cols := len(g.Plots[0])
-	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Millimeter, PadY: vg.Millimeter,
-		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Millimeter}
-	canvases := plot.Align(g.Plots, tiles, c)
-	for i := range g.Plots {
-		for j := range g.Plots[i] {
-			if g.Plots[i][j] != nil {
-				g.Plots[i][j].Draw(canvases[i][j])
+	cols := 0
+	for _, r := range g.Plots {
+		cols = max(cols, len(r))
+	}
+	if cols == 0 {
+		return
+	}
+	panels, title := g.prepared()
+	if title != "" {
+		sty := text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(figTitleSize)),
+			XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
+		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y - vg.Points(3)}, title)
+		c.Max.Y -= sty.Height(title) + vg.Points(8)
+	}
+	if len(g.Legend) > 0 {
+		sty := legendStyle()
+		// As many entries per row as fit in the width.
+		n := fitLegendCols(sty, g.Legend, c.Max.X-c.Min.X-vg.Points(20))
+		drawLegendRows(c, sty, g.Legend, n, c.Center().X, c.Max.Y)
+		c.Max.Y -= vg.Length(len(legendRows(sty, g.Legend, n)))*legendRowHeight(sty) + vg.Points(legendGap)
+	}
+	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(6),
+		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Points(6)}
+	canvases := plot.Align(panels, tiles, c)
+	for i := range panels {
+		for j := range panels[i] {
+			if panels[i][j] != nil {
+				panels[i][j].Draw(canvases[i][j])
 			}
 		}
 	}
+}
+
+// prepared returns shallow copies of the panels (padded to full rows) with
+// the shared tick formats and, when every panel has the same title, that
+// title (removed from the copies). The caller's plots are not modified.
+func (g Grid) prepared() ([][]*plot.Plot, string) {
+	cols := 0
+	for _, r := range g.Plots {
+		cols = max(cols, len(r))
+	}
+	out := make([][]*plot.Plot, len(g.Plots))
+	common, n := "", 0
+	for i, r := range g.Plots {
+		out[i] = make([]*plot.Plot, cols)
+		for j, p := range r {
+			if p == nil {
+				continue
+			}
+			q := *p
+			out[i][j] = &q
+			if n == 0 {
+				common = p.Title.Text
+			} else if p.Title.Text != common {
+				common = ""
+			}
+			n++
+		}
+	}
+	title := g.Title
+	if title == "" && n > 1 && common != "" {
+		title = common
+	}
+	if title != "" && common != "" && n > 1 {
+		for _, r := range out {
+			for _, q := range r {
+				if q != nil {
+					q.Title.Text = ""
+				}
+			}
+		}
+	}
+	// Shared decimals per (orientation, axis label).
+	type key struct {
+		vertical bool
+		label    string
+	}
+	dec := map[key]int{}
+	axes := func(q *plot.Plot) [2]*plot.Axis { return [2]*plot.Axis{&q.X, &q.Y} }
+	for _, r := range out {
+		for _, q := range r {
+			if q == nil {
+				continue
+			}
+			for k, a := range axes(q) {
+				if lt, ok := a.Tick.Marker.(linearTicks); ok && lt.decimals < 0 && a.Max > a.Min {
+					kk := key{k == 1, a.Label.Text}
+					dec[kk] = max(dec[kk], autoDecimals(a.Min, a.Max))
+				}
+			}
+		}
+	}
+	for _, r := range out {
+		for _, q := range r {
+			if q == nil {
+				continue
+			}
+			for k, a := range axes(q) {
+				if lt, ok := a.Tick.Marker.(linearTicks); ok && lt.decimals < 0 && a.Max > a.Min {
+					a.Tick.Marker = linearTicks{decimals: dec[key{k == 1, a.Label.Text}]}
+				}
+			}
+		}
+	}
+	return out, title
 }
 
 func render(f Figure, c vg.CanvasWriterTo) draw.Canvas {

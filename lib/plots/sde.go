@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"math/rand/v2"
+	"strings"
 
 	"github.com/pdediff/pdediff/lib/analytic"
 	"github.com/pdediff/pdediff/lib/sample"
@@ -29,10 +30,10 @@ func VPFamily(kappas []float64, betaBar, tMax float64, variant sde.Variant) (*pl
 		return nil, err
 	}
 	const npts = 400
-	p := plot.New()
-	p.Title.Text = fmt.Sprintf("VP family, constant beta = %g (%s variant)", betaBar, variant)
-	p.X.Label.Text = "t"
-	p.Y.Label.Text = "s(t) solid, m(t) dashed"
+	p := newPlot(fmt.Sprintf("VP family, constant β = %g (%s variant): std s(t) and mean factor m(t)", betaBar, variant),
+		"diffusion time t", "s(t) solid, m(t) dashed")
+	p.Add(lightGrid())
+	leg := addLegend(p, 3)
 	var proc *sde.Family
 	for i, k := range kappas {
 		proc, err = sde.NewFamily(sched, k, variant, tMax)
@@ -51,7 +52,7 @@ func VPFamily(kappas []float64, betaBar, tMax float64, variant sde.Variant) (*pl
 		l.Color = plotutil.Color(i)
 		l.Width = vg.Points(1.5)
 		p.Add(l)
-		p.Legend.Add(fmt.Sprintf("kappa = %g", k), l)
+		leg.add(fmt.Sprintf("s(t), κ = %g", k), l)
 	}
 	mpts := make(plotter.XYs, npts)
 	for j := range mpts {
@@ -65,12 +66,8 @@ func VPFamily(kappas []float64, betaBar, tMax float64, variant sde.Variant) (*pl
 	ml.Dashes = []vg.Length{vg.Points(5), vg.Points(3)}
 	ml.Width = vg.Points(1.5)
 	p.Add(ml)
-	p.Legend.Add("m(t), all kappa", ml)
-	p.Legend.Top = false
-	p.Legend.Left = false
-	p.Legend.YOffs = vg.Inch / 2
+	leg.add("m(t), every κ", ml)
 	p.Y.Min, p.Y.Max = 0, 1.05
-	p.Add(plotter.NewGrid())
 	return p, nil
 }
 
@@ -147,12 +144,13 @@ func ForwardDemo(data analytic.Mixture, procs []sde.Process, nPaths, nT int, see
 				g.z[c][r] /= peak
 			}
 		}
-		p := plot.New()
-		p.Title.Text = fmt.Sprintf("forward %s: paths over p_t (scaled)", proc.Name())
-		p.X.Label.Text = "t"
-		p.Y.Label.Text = "x"
-		hm := plotter.NewHeatMap(g, reversed(palette.Heat(48, 1)))
+		p := newPlot(fmt.Sprintf("%s: %d forward paths over the marginal p_t(x)", processTitle(proc), nPaths),
+			"diffusion time t", "x")
+		pal := reversed(palette.Heat(48, 1))
+		hm := plotter.NewHeatMap(g, pal)
+		hm.Rasterized = true
 		p.Add(hm)
+		AddColorBar(p, pal, hm.Min, hm.Max, "p_t(x) / max_x p_t(x)")
 		x0 := data.Sample(rng, nPaths)
 		for i := range nPaths {
 			pts := make(plotter.XYs, nT)
@@ -191,6 +189,7 @@ func ReverseDemo(data analytic.Mixture, procs []sde.Process, n, steps int, seed 
 		return Grid{}, fmt.Errorf("plots: ReverseDemo needs 1-D data, got d=%d", data.Dim())
 	}
 	var rows [][]*plot.Plot
+	var leg []LegendEntry
 	for _, proc := range procs {
 		q, err := data.Marginal(proc, sample.DefaultEps)
 		if err != nil {
@@ -201,10 +200,10 @@ func ReverseDemo(data analytic.Mixture, procs []sde.Process, n, steps int, seed 
 			label string
 			run   func() (sample.Result, error)
 		}{
-			{"SDE (alpha=1, Euler-Maruyama)", func() (sample.Result, error) {
+			{"SDE sampler (α = 1, Euler–Maruyama)", func() (sample.Result, error) {
 				return sample.EulerMaruyama(proc, data.ScoreFunc(proc), sample.Options{N: n, D: 1, Steps: steps, Alpha: 1, Seed: seed, Progress: progress})
 			}},
-			{"ODE (alpha=0, DoPri5)", func() (sample.Result, error) {
+			{"PF-ODE sampler (α = 0, DoPri5)", func() (sample.Result, error) {
 				return sample.DoPri5(proc, data.ScoreFunc(proc), sample.Options{N: n, D: 1, Seed: seed, Progress: progress})
 			}},
 		} {
@@ -212,10 +211,7 @@ func ReverseDemo(data analytic.Mixture, procs []sde.Process, n, steps int, seed 
 			if err != nil {
 				return Grid{}, fmt.Errorf("plots: %s %s: %w", proc.Name(), m.label, err)
 			}
-			p := plot.New()
-			p.Title.Text = fmt.Sprintf("%s %s, NFE %d", proc.Name(), m.label, r.NFE)
-			p.X.Label.Text = "x"
-			p.Y.Label.Text = "density at t = eps"
+			p := newPlot(fmt.Sprintf("%s: %s, NFE %d", processTitle(proc), m.label, r.NFE), "x", "density at t = ε")
 			h, err := plotter.NewHist(plotter.Values(r.X), 60)
 			if err != nil {
 				return Grid{}, err
@@ -229,8 +225,11 @@ func ReverseDemo(data analytic.Mixture, procs []sde.Process, n, steps int, seed 
 			f.Color = color.NRGBA{R: 200, G: 30, B: 30, A: 255}
 			f.Width = vg.Points(1.5)
 			p.Add(f)
-			p.Legend.Add("samples", h)
-			p.Legend.Add("exact p_eps", f)
+			p.Y.Min, p.Y.Max = 0, 1.08*p.Y.Max // headroom above the tallest bar
+			if leg == nil {
+				leg = []LegendEntry{{Label: fmt.Sprintf("histogram of %d samples", n), Thumbs: []plot.Thumbnailer{h}},
+					{Label: "exact density p_ε", Thumbs: []plot.Thumbnailer{f}}}
+			}
 			row = append(row, p)
 		}
 		rows = append(rows, row)
@@ -238,5 +237,15 @@ func ReverseDemo(data analytic.Mixture, procs []sde.Process, n, steps int, seed 
 	if len(rows) == 0 {
 		return Grid{}, fmt.Errorf("plots: ReverseDemo needs a process")
 	}
-	return Grid{Plots: rows}, nil
+	return Grid{Plots: rows, Title: fmt.Sprintf("Reverse process with the exact score: samples at t = ε = %g against p_ε", sample.DefaultEps), Legend: leg}, nil
+}
+
+// processTitle names a process in titles: "VE SDE", "VP SDE", or its name.
+func processTitle(p sde.Process) string {
+	switch n := p.Name(); n {
+	case "ve", "vp":
+		return strings.ToUpper(n) + " SDE"
+	default:
+		return n
+	}
 }

@@ -111,20 +111,28 @@ func ToyEvalGrid(f func(x, y float64) (float64, error), xlo, xhi, ylo, yhi float
 }
 
 // ToyDensityPlot draws g as a heat map (white = 0) with contour lines at
-// 10%, 30%, 50%, 70% and 90% of its maximum; x is horizontal, y vertical.
+// 10%, 30%, 50%, 70% and 90% of its maximum and a colour bar (the contour
+// levels marked on it); x is horizontal, y vertical.
 func ToyDensityPlot(title string, g ToyGrid) (*plot.Plot, error) {
+	p, _, err := toyDensityPlot(title, g, 0)
+	return p, err
+}
+
+// toyDensityPlot is ToyDensityPlot with the top of the colour scale zmax
+// (≤ 0: the grid's maximum); it also returns the colour bar.
+func toyDensityPlot(title string, g ToyGrid, zmax float64) (*plot.Plot, *ColorBar, error) {
 	c, r := g.Dims()
 	if c < 2 || r < 2 || len(g.Zs) != c*r {
-		return nil, fmt.Errorf("density plot %q: grid %d × %d with %d values", title, c, r, len(g.Zs))
+		return nil, nil, fmt.Errorf("density plot %q: grid %d × %d with %d values", title, c, r, len(g.Zs))
 	}
-	zmax := g.Max()
-	if !(zmax > 0) || math.IsInf(zmax, 0) {
-		return nil, fmt.Errorf("density plot %q: maximum %v, want a finite value > 0", title, zmax)
+	gmax := g.Max()
+	if !(gmax > 0) || math.IsInf(gmax, 0) {
+		return nil, nil, fmt.Errorf("density plot %q: maximum %v, want a finite value > 0", title, gmax)
 	}
-	p := plot.New()
-	p.Title.Text = title
-	p.X.Label.Text = "x"
-	p.Y.Label.Text = "y"
+	if zmax < gmax {
+		zmax = gmax
+	}
+	p := newPlot(title, "x", "y")
 	cm := moreland.ExtendedBlackBody()
 	cm.SetMin(0)
 	cm.SetMax(1)
@@ -133,24 +141,64 @@ func ToyDensityPlot(title string, g ToyGrid) (*plot.Plot, error) {
 	hm.Min, hm.Max = 0, zmax
 	hm.Rasterized = true
 	p.Add(hm)
-	levels := []float64{0.1 * zmax, 0.3 * zmax, 0.5 * zmax, 0.7 * zmax, 0.9 * zmax}
-	ct := plotter.NewContour(g, levels, moreland.SmoothBlueRed().Palette(len(levels)))
-	p.Add(ct)
-	return p, nil
+	levels := []float64{0.1 * gmax, 0.3 * gmax, 0.5 * gmax, 0.7 * gmax, 0.9 * gmax}
+	colors := moreland.SmoothBlueRed().Palette(len(levels)).Colors()
+	p.Add(newContourPlot(g, levels, colors))
+	cb := AddColorBar(p, pal, 0, zmax, "density p(x, y)")
+	cb.Marks, cb.MarkColors = levels, colors
+	return p, cb, nil
 }
 
-// ToyJointFigure lays out one density panel per grid in a row (paper Fig. 2).
+// ToyJointFigure lays out one density panel per grid in a row (paper Fig. 2),
+// each with its own colour scale; the colour bars share one label format.
 func ToyJointFigure(titles []string, grids []ToyGrid) (Grid, error) {
 	if len(titles) != len(grids) || len(grids) == 0 {
 		return Grid{}, fmt.Errorf("joint figure: %d titles for %d grids", len(titles), len(grids))
 	}
-	row := make([]*plot.Plot, len(grids))
-	for i := range grids {
-		p, err := ToyDensityPlot(titles[i], grids[i])
-		if err != nil {
-			return Grid{}, err
-		}
-		row[i] = p
+	return ToyDensityFigure([][]string{titles}, [][]ToyGrid{grids}, false)
+}
+
+// ToyDensityFigure lays out density panels in rows (paper Fig. 2: one row of
+// exact densities, one of sample histograms). With shareColumns, the panels
+// of a column share one colour scale (0 to the column's maximum), so that
+// exact and estimated densities of a case compare directly; otherwise each
+// panel has its own. All colour bars share one label format.
+func ToyDensityFigure(titles [][]string, grids [][]ToyGrid, shareColumns bool) (Grid, error) {
+	if len(titles) != len(grids) || len(grids) == 0 {
+		return Grid{}, fmt.Errorf("density figure: %d title rows for %d grid rows", len(titles), len(grids))
 	}
-	return Grid{Plots: [][]*plot.Plot{row}}, nil
+	var colMax []float64
+	for i := range grids {
+		if len(titles[i]) != len(grids[i]) || len(grids[i]) == 0 {
+			return Grid{}, fmt.Errorf("density figure: row %d has %d titles for %d grids", i, len(titles[i]), len(grids[i]))
+		}
+		for j, g := range grids[i] {
+			if j >= len(colMax) {
+				colMax = append(colMax, 0)
+			}
+			if m := g.Max(); m > colMax[j] && !math.IsInf(m, 0) {
+				colMax[j] = m
+			}
+		}
+	}
+	var out Grid
+	var bars []*ColorBar
+	for i := range grids {
+		row := make([]*plot.Plot, len(grids[i]))
+		for j, g := range grids[i] {
+			zmax := 0.0
+			if shareColumns {
+				zmax = colMax[j]
+			}
+			p, cb, err := toyDensityPlot(titles[i][j], g, zmax)
+			if err != nil {
+				return Grid{}, err
+			}
+			row[j] = p
+			bars = append(bars, cb)
+		}
+		out.Plots = append(out.Plots, row)
+	}
+	shareDecimals(bars)
+	return out, nil
 }
