@@ -14,6 +14,8 @@ import (
 	"math"
 	"math/rand/v2"
 	"strings"
+
+	"github.com/pdediff/pdediff/lib/arrayio"
 )
 
 // Case names one of the three joint densities.
@@ -94,6 +96,15 @@ const (
 	streamExact     = 3
 )
 
+// SampleBytes is the memory (bytes) of n joint samples, 16·n; Sample,
+// Reference and ExactConditional refuse sizes that do not fit the memory
+// available (arrayio.CheckMemory) instead of crashing the runtime.
+func SampleBytes(n int) float64 { return 16 * float64(n) }
+
+// ReferenceBytes is the peak memory (bytes) of Reference with a reference set
+// of size joint samples: the set plus one band.
+func ReferenceBytes(size int) float64 { return 24 * float64(size) }
+
 // Sample draws n joint samples (x[i], y[i]) of case c with the given seed.
 // The same (c, n, seed) always gives the same arrays, and a longer draw starts
 // with the shorter one.
@@ -107,6 +118,9 @@ func sampleStream(c Case, n int, seed, stream uint64) (x, y []float64, err error
 	}
 	if n <= 0 {
 		return nil, nil, fmt.Errorf("toy %s: sample size %d, want > 0", c, n)
+	}
+	if err := arrayio.CheckMemory(fmt.Sprintf("toy %s: %d joint samples", c, n), SampleBytes(n), "use fewer samples"); err != nil {
+		return nil, nil, err
 	}
 	rng := NewRand(seed, stream)
 	x = make([]float64, n)
@@ -212,6 +226,9 @@ func ExactConditional(c Case, y0 float64, n int, seed uint64) ([]float64, error)
 	}
 	if n <= 0 {
 		return nil, fmt.Errorf("toy %s: sample size %d, want > 0", c, n)
+	}
+	if err := arrayio.CheckMemory(fmt.Sprintf("toy %s: %d exact conditional samples", c, n), 8*float64(n), "use fewer samples"); err != nil {
+		return nil, err
 	}
 	rng := NewRand(seed, streamExact)
 	out := make([]float64, n)

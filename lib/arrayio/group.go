@@ -101,6 +101,11 @@ func WriteFiles(files ...File) error {
 			}
 		}
 	}
+	for _, f := range files {
+		if info, err := os.Stat(f.Path); err == nil && info.IsDir() {
+			return fmt.Errorf("cannot write %s: it is an existing folder", f.Path)
+		}
+	}
 	cleaned := map[string]bool{}
 	for i, f := range files {
 		dir := filepath.Dir(f.Path)
