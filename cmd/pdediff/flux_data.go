@@ -5,11 +5,8 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"os"
-	"os/signal"
 	"path/filepath"
 	"runtime"
-	"syscall"
 	"time"
 
 	"github.com/pdediff/pdediff/datasets/flux"
@@ -17,7 +14,7 @@ import (
 )
 
 func init() {
-	fluxCommands["data"] = command{name: "data", summary: "generate train/test flux-inversion data (prior, sensors, noise, masks) into a folder", run: runFluxData}
+	fluxCommands["data"] = command{name: "data", summary: "generate train/test flux-inversion data (prior, sensors, noise, masks) into a folder", runCtx: runFluxData}
 }
 
 // fluxPaperSizes returns the paper's split sizes: linear 9,000/1,000 per noise
@@ -44,17 +41,17 @@ func fluxModelConfig(problem string, nx, ny int) (physics.Config, error) {
 	return cfg, cfg.Validate()
 }
 
-func runFluxData(args []string, stdout, stderr io.Writer) error {
+func runFluxData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux data", "generate flux-inversion data (paper Sections 6.2-6.3, SPEC §4, §6, §7)", stderr)
 	problem := fs.String("problem", "linear", "forward model: linear (advection-diffusion) or nonlinear (with logistic reaction)")
 	noise := fs.Float64("noise", 0, "noise level: noise std = LEVEL x RMS per-sensor std of the clean training readings (paper levels 0, 0.01, 0.02, 0.05, 0.1, 0.2)")
 	masks := fs.Bool("masks", false, "multiple measurement operators: per-sample sensor mask eta ~ Bernoulli(mask-prob); off sensors read off-value after scaling")
 	maskProb := fs.Float64("mask-prob", flux.DefaultMaskProb, "probability that a sensor is on (with --masks)")
 	offValue := fs.Float64("off-value", flux.DefaultOffValue, "scaled reading of an off sensor (with --masks; SPEC guess: -1 after scaling)")
-	nTrain := fs.Int("n-train", 0, "training samples (0 = paper size: 9,000 linear; 36,000 masked or nonlinear)")
+	nTrain := fs.Int("n-train", 0, "training samples (0 = paper size: 9,000 linear; 36,000 masked or nonlinear; 9e3 notation accepted)")
 	nTest := fs.Int("n-test", 0, "test samples (0 = paper size: 1,000 linear; 4,000 masked or nonlinear)")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same data, for any number of workers)")
-	out := fs.String("out", "", "output folder for train.npz, test.npz, data.json (required)")
+	out := fs.String("out", "", "output folder for train.npz, test.npz, data.json (required); replaced whole, so it must hold nothing else")
 	prior := fs.String("prior", string(flux.PriorJoint), "flux prior: joint (one 30-dim GP over 2-D segment centres) or independent (two 15-dim GPs)")
 	nx := fs.Int("nx", 0, "mesh cells along x (0 = physics default)")
 	ny := fs.Int("ny", 0, "mesh cells along y (0 = physics default)")
@@ -63,8 +60,11 @@ func runFluxData(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *out == "" {
-		return usageErrorf("--out is required (a folder)")
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	if err := flux.CheckOutDir(*out); err != nil {
+		return usageErrorf("--out: %v", err)
 	}
 	if *problem != physics.ProblemLinear && *problem != physics.ProblemNonlinear {
 		return usageErrorf("unknown --problem %q (want linear or nonlinear)", *problem)
@@ -104,8 +104,11 @@ func runFluxData(args []string, stdout, stderr io.Writer) error {
 			*workers = runtime.NumCPU()
 		}
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	need := flux.EstimateBytes(*nTrain, *nTest) + physicsModelBytes(cfg, *workers)
+	if err := checkMemory(fmt.Sprintf("flux data with --n-train %d --n-test %d on %s", *nTrain, *nTest, meshWhat(cfg)), need,
+		"lower --n-train/--n-test (or --nx/--ny)"); err != nil {
+		return err
+	}
 
 	start := time.Now()
 	fmt.Fprintf(stderr, "building %s model (%d x %d mesh) ...\n", cfg.Problem, cfg.NX, cfg.NY)
@@ -124,7 +127,13 @@ func runFluxData(args []string, stdout, stderr io.Writer) error {
 		Prior: flux.PriorOptions{Kind: flux.PriorKind(*prior)}, Seed: *seed, Workers: *workers, Progress: progress,
 	})
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped during the forward solves; nothing was written to %s", *out)
+		}
 		return err
+	}
+	if ctx.Err() != nil {
+		return fmt.Errorf("stopped before saving; nothing was written to %s", *out)
 	}
 	gen := time.Since(genStart)
 	if err := flux.Save(*out, ds); err != nil {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"flag"
 	"fmt"
 	"io"
@@ -19,9 +20,9 @@ import (
 
 func init() {
 	fluxCommands["forward"] = command{name: "forward",
-		summary: "map fluxes Q.npy (n,30) to sensor readings C.npy (n,30) with the FE forward model", run: runFluxForward}
+		summary: "map fluxes Q.npy (n,30) to sensor readings C.npy (n,30) with the FE forward model", runCtx: runFluxForward}
 	fluxCommands["convergence"] = command{name: "convergence",
-		summary: "mesh-convergence table of the sensor readings (linear or nonlinear problem)", run: runFluxConvergence}
+		summary: "mesh-convergence table of the sensor readings (linear or nonlinear problem)", runCtx: runFluxConvergence}
 }
 
 // physicsFlags are the model flags shared by forward and convergence.
@@ -91,7 +92,7 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 	return set
 }
 
-func runFluxForward(args []string, stdout, stderr io.Writer) error {
+func runFluxForward(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux forward", "sensor readings of flux vectors (paper Sections 6.2-6.3, SPEC §6-7). Q is float64 (n,30) "+
 		"or (30,): bottom segments 1-15 left to right, then top 1-15; C is float64 (n,30): bottom sensors left to right, then top. "+
 		"Negative fluxes are allowed (outflux); NaN/Inf are rejected", stderr)
@@ -112,6 +113,9 @@ func runFluxForward(args []string, stdout, stderr io.Writer) error {
 	if *workers < 1 {
 		return usageErrorf("--workers must be >= 1, got %d", *workers)
 	}
+	if err := checkOutFile("--out", *outPath); err != nil {
+		return err
+	}
 	q, err := arrayio.ReadNPY(*fluxPath)
 	if err != nil {
 		return err
@@ -124,13 +128,24 @@ func runFluxForward(args []string, stdout, stderr io.Writer) error {
 	default:
 		return fmt.Errorf("%s has shape %v, want (n,%d) or (%d,)", *fluxPath, q.Shape, physics.NumSegments, physics.NumSegments)
 	}
+	solvers := 1
+	if cfg.Problem == physics.ProblemNonlinear {
+		solvers = min(*workers, rows)
+	}
+	if err := checkMemory(fmt.Sprintf("flux forward of %d rows with %s", rows, meshWhat(cfg)),
+		1.1*8*physics.NumSensors*float64(rows)+physicsModelBytes(cfg, solvers), "lower --nx/--ny (or --workers, or split --flux)"); err != nil {
+		return err
+	}
 	start := time.Now()
 	model, err := physics.New(cfg)
 	if err != nil {
 		return err
 	}
-	out, reports, err := forwardRows(model, q.Data, rows, *workers, stderr)
+	out, reports, err := forwardRows(ctx, model, q.Data, rows, *workers, stderr)
 	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped during the forward solves; %s was not written", *outPath)
+		}
 		return err
 	}
 	if len(reports) > 0 {
@@ -164,7 +179,7 @@ func newtonSummary(reps []physics.NewtonReport) string {
 // forwardRows evaluates the model on every row of q (rows × 30), in parallel when asked; for the nonlinear
 // model with a progress bar and the Newton report of every row. The first failing row stops the work and is
 // reported.
-func forwardRows(model physics.SensorModel, q []float64, rows, workers int, stderr io.Writer) ([]float64, []physics.NewtonReport, error) {
+func forwardRows(ctx context.Context, model physics.SensorModel, q []float64, rows, workers int, stderr io.Writer) ([]float64, []physics.NewtonReport, error) {
 	out := make([]float64, rows*physics.NumSensors)
 	nl, _ := model.(*physics.NonlinearModel)
 	var reports []physics.NewtonReport
@@ -187,6 +202,9 @@ func forwardRows(model physics.SensorModel, q []float64, rows, workers int, stde
 			defer wg.Done()
 			for {
 				mu.Lock()
+				if firstErr == nil && ctx.Err() != nil {
+					firstErr = context.Cause(ctx)
+				}
 				if firstErr != nil || next >= rows {
 					mu.Unlock()
 					return
@@ -245,7 +263,7 @@ func parseMeshes(s string) ([][2]int, error) {
 	return ms, nil
 }
 
-func runFluxConvergence(args []string, stdout, stderr io.Writer) error {
+func runFluxConvergence(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux convergence", "sensor readings vs mesh; the last mesh is the reference. Prints a Markdown table "+
 		"(max relative sensor difference to the reference over two fixed flux patterns: constant 2 and 2+1.5 sin)", stderr)
 	pf := addPhysicsFlags(fs)
@@ -271,6 +289,13 @@ func runFluxConvergence(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	for _, m := range ms {
+		c := cfg
+		c.NX, c.NY = m[0], m[1]
+		if err := checkMemory("flux convergence on "+meshWhat(c), physicsModelBytes(c, 1), "use smaller --meshes"); err != nil {
+			return err
+		}
+	}
 	fluxes := convergenceFluxes()
 	readings := make([][][]float64, len(ms))
 	times := make([]float64, len(ms))
@@ -278,6 +303,9 @@ func runFluxConvergence(args []string, stdout, stderr io.Writer) error {
 	bar := progressbar.NewOptions(len(ms), progressbar.OptionSetWriter(stderr), progressbar.OptionSetDescription("meshes"),
 		progressbar.OptionShowCount(), progressbar.OptionClearOnFinish())
 	for i, m := range ms {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped after %d of %d meshes; no table printed", i, len(ms))
+		}
 		c := cfg
 		c.NX, c.NY, c.CacheDir = m[0], m[1], "-"
 		t0 := time.Now()

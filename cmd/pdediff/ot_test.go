@@ -51,9 +51,13 @@ func TestOTSinkhornJSON(t *testing.T) {
 			Value      *float64 `json:"value"`
 			Iterations *int     `json:"iterations"`
 			Converged  *bool    `json:"converged"`
+			Status     string   `json:"status"`
 		}
 		if err := json.Unmarshal(out.Bytes(), &got); err != nil || got.Value == nil || got.Iterations == nil || got.Converged == nil {
 			t.Fatalf("%s: bad JSON %q (%v)", c.name, out.String(), err)
+		}
+		if want := map[bool]string{true: "converged", false: "max_iterations"}[c.converged]; got.Status != want {
+			t.Errorf("%s: status %q, want %q", c.name, got.Status, want)
 		}
 		if math.Abs(*got.Value-c.value) > 1e-10*c.value || *got.Iterations != c.iters || *got.Converged != c.converged {
 			t.Errorf("%s: got %s, want value %.17g iterations %d converged %v", c.name, out.String(), c.value, c.iters, c.converged)
@@ -69,8 +73,10 @@ func TestOTSinkhornText(t *testing.T) {
 	y := writeNPY(t, dir, "y.npy", arrayio.Vector([]float64{10, 10.05}))
 	y2 := writeNPY(t, dir, "y2.npy", arrayio.Matrix(2, 2, []float64{0, 1, 2, 3}))
 	var out, errb bytes.Buffer
-	if code := run([]string{"ot", "sinkhorn", "--quiet", "--x", x, "--y", y}, &out, &errb); code != 0 ||
-		!strings.Contains(out.String(), "value 0 after 0 iterations") || !strings.Contains(out.String(), "numerical errors") {
+	// POT's kernel underflows: the line still shows POT's value, but the run fails (exit 1) with the reason.
+	if code := run([]string{"ot", "sinkhorn", "--quiet", "--x", x, "--y", y}, &out, &errb); code != 1 ||
+		!strings.Contains(out.String(), "value 0 after 0 iterations") || !strings.Contains(out.String(), "numerical errors") ||
+		!strings.Contains(errb.String(), "underflowed") || !strings.Contains(errb.String(), "--method log") {
 		t.Errorf("underflow text: exit %d, out %q, stderr %q", code, out.String(), errb.String())
 	}
 	out.Reset()
@@ -100,6 +106,37 @@ func TestOTSinkhornText(t *testing.T) {
 		code := run(append([]string{"ot", "sinkhorn", "--quiet"}, b.args...), &out, &errb)
 		if code != b.code || !strings.Contains(errb.String(), b.want) {
 			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", b.args, code, b.code, errb.String(), b.want)
+		}
+	}
+}
+
+// TestOTSinkhornFailureStatus: underflow and non-finite runs exit 1 and their
+// JSON carries the status instead of passing 0 off as a distance.
+func TestOTSinkhornFailureStatus(t *testing.T) {
+	dir := t.TempDir()
+	x := writeNPY(t, dir, "x.npy", arrayio.Vector([]float64{0, 0.1, 0.5}))
+	y := writeNPY(t, dir, "y.npy", arrayio.Vector([]float64{0.05, 0.2}))
+	big := writeNPY(t, dir, "big.npy", arrayio.Vector([]float64{1e200, -1e200}))
+	for _, c := range []struct {
+		args   []string
+		status string
+	}{
+		{[]string{"--x", x, "--y", y, "--reg", "1e-300"}, "underflow"},
+		{[]string{"--x", big, "--y", y}, "underflow"},
+		{[]string{"--x", big, "--y", y, "--dense"}, "non_finite"},
+		{[]string{"--x", big, "--y", y, "--method", "log", "--dense"}, "non_finite"},
+	} {
+		var out, errb bytes.Buffer
+		code := run(append([]string{"ot", "sinkhorn", "--json", "--quiet"}, c.args...), &out, &errb)
+		var got struct {
+			Status string `json:"status"`
+			Error  string `json:"error"`
+		}
+		if err := json.Unmarshal(out.Bytes(), &got); err != nil {
+			t.Fatalf("%v: bad JSON %q", c.args, out.String())
+		}
+		if code != 1 || got.Status != c.status || got.Error == "" || !strings.Contains(errb.String(), "error: ot:") {
+			t.Errorf("%v: exit %d, JSON %s, stderr %q; want exit 1 and status %q", c.args, code, out.String(), errb.String(), c.status)
 		}
 	}
 }

@@ -46,8 +46,11 @@ func runSchedule(args []string, stdout, stderr io.Writer) error {
 	if err != nil {
 		return usageErrorf("%v", err)
 	}
-	if math.IsNaN(*t) {
+	if !setFlags(fs)["t"] {
 		return usageErrorf("--t is required (a time in [0, %v])", p.T())
+	}
+	if math.IsNaN(*t) || math.IsInf(*t, 0) {
+		return usageErrorf("--t %v is not a valid time (want a number in [0, %v])", *t, p.T())
 	}
 	if err := sde.CheckTime(p, *t); err != nil {
 		return usageErrorf("--t: %v", err)

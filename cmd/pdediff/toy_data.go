@@ -1,39 +1,32 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
 
 	"github.com/pdediff/pdediff/datasets/toy"
-	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/buildinfo"
 )
 
 func init() {
-	toyCommands["data"] = command{name: "data", summary: "sample a joint density (tanh, bimodal, spiral) to FILE.npz (x, y) + FILE.json", run: runToyData}
-}
-
-// toyDataMeta is the JSON sidecar of `pdediff toy data`.
-type toyDataMeta struct {
-	Case    string `json:"case"`
-	N       int    `json:"n"`
-	Seed    uint64 `json:"seed"`
-	Version string `json:"version"`
-	Arrays  string `json:"arrays"`
+	toyCommands["data"] = command{name: "data", summary: "sample a joint density (tanh, bimodal, spiral) to FILE.npz (x, y) + FILE.json", runCtx: runToyData}
 }
 
 // sidecarPath returns FILE.json for FILE.npz (or FILE + ".json").
-func sidecarPath(npz string) string {
-	return strings.TrimSuffix(npz, ".npz") + ".json"
-}
+func sidecarPath(npz string) string { return toy.SidecarPath(npz) }
 
-func runToyData(args []string, stdout, stderr io.Writer) error {
+// toyDataBytes is the peak memory of `toy data --n n`: the samples and 25% for
+// the archive and the run-id hash.
+func toyDataBytes(n int) float64 { return 1.25 * toy.SampleBytes(n) }
+
+func runToyData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("toy data", "sample (x, y) pairs from a joint density of paper Section 6.1 (SPEC Eqs 47-49)", stderr)
 	name := fs.String("case", "", "joint density: tanh, bimodal or spiral (required)")
-	n := fs.Int("n", 10000, "number of (x, y) pairs (paper: 10,000 for training)")
-	seed := fs.Uint64("seed", 1, "random seed (same seed, same arrays)")
-	out := fs.String("out", "", "output .npz file (required); a JSON sidecar is written beside it")
+	n := fs.Int("n", 10000, "number of (x, y) pairs (paper: 10,000 for training; 1e4 notation accepted)")
+	seed := fs.Uint64("seed", 1, "random seed (same seed, same arrays, same bytes)")
+	out := fs.String("out", "", "output .npz file (required); a JSON sidecar is written beside it, both with the same run_id")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -50,16 +43,25 @@ func runToyData(args []string, stdout, stderr io.Writer) error {
 	if *out == "" || !strings.HasSuffix(*out, ".npz") {
 		return usageErrorf("--out must name a .npz file, got %q", *out)
 	}
+	side := sidecarPath(*out)
+	if err := checkOutFile("--out", *out); err != nil {
+		return err
+	}
+	if err := checkOutFile("--out (its sidecar)", side); err != nil {
+		return err
+	}
+	if err := checkMemory(fmt.Sprintf("toy data with --n %d", *n), toyDataBytes(*n), "lower --n"); err != nil {
+		return err
+	}
 	x, y, err := toy.Sample(c, *n, *seed)
 	if err != nil {
 		return err
 	}
-	if err := arrayio.WriteNPZ(*out, map[string]arrayio.Array{"x": arrayio.Matrix(*n, 1, x), "y": arrayio.Matrix(*n, 1, y)}); err != nil {
-		return err
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("stopped before writing %s (nothing written): %w", *out, context.Cause(ctx))
 	}
-	side := sidecarPath(*out)
-	if err := arrayio.WriteJSON(side, toyDataMeta{Case: string(c), N: *n, Seed: *seed, Version: buildinfo.Version,
-		Arrays: "x: inferred variable, y: conditioning variable; float64, shape (n, 1)"}); err != nil {
+	if err := toy.SaveData(*out, toy.DataMeta{Case: string(c), Seed: *seed, Version: buildinfo.Version,
+		Arrays: "x: inferred variable, y: conditioning variable; float64, shape (n, 1); run_id: content hash shared with the sidecar"}, x, y); err != nil {
 		return err
 	}
 	fmt.Fprintf(stdout, "%s\n%s\n", *out, side)

@@ -165,6 +165,12 @@ func decodeNPY(r io.Reader, left func() int64) (Array, error) {
 }
 
 func readNPYFile(path string) (Array, error) {
+	if info, err := os.Stat(path); err == nil {
+		// The file's bytes; decodeNPY checks the float64 values once the header is read.
+		if err := CheckMemory("reading "+path, float64(info.Size()), ""); err != nil {
+			return Array{}, err
+		}
+	}
 	raw, err := os.ReadFile(path)
 	if err != nil {
 		return Array{}, fmt.Errorf("read %s: %w", path, err)
