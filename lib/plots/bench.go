@@ -47,7 +47,7 @@ func ConditionalHistogramPlot(title string, gen, ref []float64, bins int) (*plot
 	if err != nil {
 		return nil, err
 	}
-	l := addLegend(p, 0)
+	l := addLegend(p, 1)
 	l.entries = entries
 	return p, nil
 }

@@ -304,7 +304,7 @@ func FluxReadingsPlot(g FluxGeometry, readings, mask []float64, title string) (*
 	if err != nil {
 		return nil, err
 	}
-	addLegend(p, 0).entries = entries
+	addLegend(p, 2).entries = entries
 	return p, nil
 }
 

@@ -2,6 +2,15 @@
 // builders serve the CLI (`pdediff figures`) and the notebooks (inline PNG/SVG).
 // Builders return *plot.Plot (or a grid of them as a Figure); this file holds
 // the shared rendering and saving code.
+//
+// Conventions of every figure: legends are drawn outside the data area (a
+// strip above it, or one legend under a Grid's title); heat maps carry a
+// ColorBar with ticks and a label naming the quantity; linear axes use 1–2–5
+// ticks with one number of decimals per axis, shared by the axes of a Grid
+// that have the same label; log axes have a labelled tick at every decade;
+// and the same inputs give byte-identical PNG and SVG (contours come from
+// contourLines, not plotter.Contour, whose path order depends on map
+// iteration).
 package plots
 
 import (
