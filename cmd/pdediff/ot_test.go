@@ -124,7 +124,8 @@ func TestOTSinkhornFailureStatus(t *testing.T) {
 		{[]string{"--x", x, "--y", y, "--reg", "1e-300"}, "underflow"},
 		{[]string{"--x", big, "--y", y}, "underflow"},
 		{[]string{"--x", big, "--y", y, "--dense"}, "non_finite"},
-		{[]string{"--x", big, "--y", y, "--method", "log", "--dense"}, "non_finite"},
+		{[]string{"--x", big, "--y", y, "--method", "log", "--dense"}, "underflow"},
+		{[]string{"--x", x, "--y", y, "--method", "log", "--reg", "1e-300"}, "underflow"},
 	} {
 		var out, errb bytes.Buffer
 		code := run(append([]string{"ot", "sinkhorn", "--json", "--quiet"}, c.args...), &out, &errb)

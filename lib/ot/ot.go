@@ -133,11 +133,14 @@ type StatusError struct {
 	Reg    float64
 	Method Method
 	Iter   int
+	Detail string // optional explanation replacing the generic one
 }
 
 func (e *StatusError) Error() string {
-	switch e.Status {
-	case StatusUnderflow:
+	switch {
+	case e.Detail != "":
+		return fmt.Sprintf("ot: %s (method %s): the value is not a transport cost; use a larger reg, or rescale the samples", e.Detail, e.Method)
+	case e.Status == StatusUnderflow:
 		hint := "use the log method (--method log) or a larger reg"
 		if e.Method == MethodLog {
 			hint = "use a larger reg, or rescale the samples"
@@ -180,6 +183,7 @@ type Result struct {
 	Status Status
 
 	cause   badCause // what stopped a NumericalError run
+	detail  string   // StatusError.Detail
 	reg     float64
 	method  Method
 	stopped bool // Options.Context cancelled
@@ -200,7 +204,7 @@ const (
 func (r Result) Check() error {
 	switch r.Status {
 	case StatusUnderflow, StatusNonFinite:
-		return &StatusError{Status: r.Status, Reg: r.reg, Method: r.method, Iter: r.Iterations}
+		return &StatusError{Status: r.Status, Reg: r.reg, Method: r.method, Iter: r.Iterations, Detail: r.detail}
 	case StatusInterrupted:
 		return context.Canceled
 	}
@@ -381,6 +385,17 @@ func sinkhorn2(x, y []float64, n, m, d int, opts Options) (Result, error) {
 	if err := checkPoints("y", y, m, d); err != nil {
 		return Result{}, err
 	}
+	if r.method == MethodLog {
+		if c := crossCostLowerBound(x, y, d, r.cost); c/r.reg > 1/eps64 {
+			// exp(−M/reg) spans more than float64 can resolve even in the log
+			// domain: the potentials (~M/reg) lose every digit of the marginals,
+			// so the iteration would run to its cap and return a meaningless value.
+			res := Result{NumericalError: true, cause: causeZero, Err: math.NaN(),
+				detail: fmt.Sprintf("reg %g is too small for costs of %.3g: M/reg = %.3g exceeds the float64 resolution 1/eps = 4.5e15 even in the log domain", r.reg, c, c/r.reg)}
+			res.finish(r.reg, r.method)
+			return res, nil
+		}
+	}
 	if d == 1 && r.cost == Euclidean && !r.dense {
 		l := newLine(x, y, r.reg)
 		var res Result
@@ -403,6 +418,31 @@ func sinkhorn2(x, y []float64, n, m, d int, opts Options) (Result, error) {
 	}
 	res.finish(r.reg, r.method)
 	return res, nil
+}
+
+// eps64 is the float64 machine epsilon.
+const eps64 = 2.220446049250313e-16
+
+// crossCostLowerBound returns a lower bound of the largest cost between a point
+// of x and a point of y: with L the longest side of the bounding box of both
+// sets, two points p, q differ by L in one coordinate, and for any point b of
+// the other set max(‖p−b‖, ‖q−b‖) ≥ L/2 (triangle inequality).
+func crossCostLowerBound(x, y []float64, d int, cost Cost) float64 {
+	longest := 0.0
+	for k := 0; k < d; k++ {
+		lo, hi := math.Inf(1), math.Inf(-1)
+		for _, s := range [][]float64{x, y} {
+			for i := k; i < len(s); i += d {
+				lo, hi = min(lo, s[i]), max(hi, s[i])
+			}
+		}
+		longest = max(longest, hi-lo)
+	}
+	c := longest / 2
+	if cost == SqEuclidean {
+		c *= c
+	}
+	return c
 }
 
 // CostMatrix returns the n×m cost matrix (row-major) between x (n points) and

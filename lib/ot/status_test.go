@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"math"
+	"strings"
 	"testing"
 )
 
@@ -26,7 +27,8 @@ func TestStatusReportsFailures(t *testing.T) {
 		{"far apart pot", x, []float64{10, 10.05}, Options{}, StatusUnderflow, ErrUnderflow},
 		{"samples 1e200 pot sweep", big, y, Options{}, StatusUnderflow, ErrUnderflow},
 		{"samples 1e200 pot dense", big, y, Options{Dense: true}, StatusNonFinite, ErrNonFinite},
-		{"samples 1e200 log dense", big, y, Options{Method: MethodLog, Dense: true}, StatusNonFinite, ErrNonFinite},
+		{"samples 1e200 log dense", big, y, Options{Method: MethodLog, Dense: true}, StatusUnderflow, ErrUnderflow},
+		{"reg 1e-300 log", x, y, Options{Reg: 1e-300, Method: MethodLog}, StatusUnderflow, ErrUnderflow},
 		{"samples 1e200 sqeuclidean", big, y, Options{Cost: SqEuclidean}, StatusNonFinite, ErrNonFinite},
 		{"converged", x, y, Options{Reg: 0.1}, StatusConverged, nil},
 		{"capped", x, y, Options{Reg: 0.01, MaxIter: 3}, StatusMaxIterations, nil},
@@ -86,5 +88,26 @@ func TestEstimateBytes(t *testing.T) {
 	}
 	if b := EstimateBytes(1<<40, 1<<40, 3, Options{}); math.IsInf(b, 0) || b < 9e24 {
 		t.Errorf("absurd size %v", b)
+	}
+}
+
+// TestLogPrecisionLimit: a reg so small that M/reg exceeds 1/eps makes the
+// log method stop at once with StatusUnderflow instead of running 100,000
+// iterations to a meaningless value.
+func TestLogPrecisionLimit(t *testing.T) {
+	x := []float64{0, 0.1, 0.5, 1}
+	y := []float64{0.05, 0.2, 0.9}
+	for _, dense := range []bool{false, true} {
+		res, err := Sinkhorn2(x, y, 4, 3, 1, Options{Reg: 1e-300, Method: MethodLog, Dense: dense})
+		if err != nil || res.Status != StatusUnderflow || res.Iterations != 0 {
+			t.Errorf("dense=%v: %+v %v", dense, res, err)
+		}
+		if err := res.Check(); !errors.Is(err, ErrUnderflow) || !strings.Contains(err.Error(), "too small") {
+			t.Errorf("dense=%v: Check %v", dense, err)
+		}
+	}
+	// Small but resolvable reg still converges.
+	if res, _ := Sinkhorn2(x, y, 4, 3, 1, Options{Reg: 1e-5, Method: MethodLog}); res.Status != StatusConverged {
+		t.Errorf("reg 1e-5: %+v", res)
 	}
 }
