@@ -8,6 +8,7 @@ package analytic
 
 import (
 	"fmt"
+	"github.com/pdediff/pdediff/lib/exp"
 	"math"
 	"math/rand/v2"
 
@@ -199,7 +200,7 @@ func (p *prepared) logComponents(x []float64, lc []float64) float64 {
 	}
 	sum := 0.0
 	for k, v := range lc {
-		e := math.Exp(v - maxv)
+		e := exp.Exp(v - maxv) // not math.Exp: see package lib/exp
 		lc[k] = e
 		sum += e
 	}

@@ -13,6 +13,7 @@ package heat
 
 import (
 	"fmt"
+	"github.com/pdediff/pdediff/lib/exp"
 	"math"
 )
 
@@ -195,7 +196,7 @@ func Green(g Grid, p0 []float64, m, s float64) ([]float64, error) {
 				continue
 			}
 			d := (xi - m*xj) / s
-			sum += w[j] * math.Exp(-0.5*d*d)
+			sum += w[j] * exp.Exp(-0.5*d*d)
 		}
 		out[i] = norm * sum
 	}
@@ -205,5 +206,5 @@ func Green(g Grid, p0 []float64, m, s float64) ([]float64, error) {
 // Normal is the N(mean, std²) density at x.
 func Normal(x, mean, std float64) float64 {
 	d := (x - mean) / std
-	return math.Exp(-0.5*d*d) / (std * math.Sqrt(2*math.Pi))
+	return exp.Exp(-0.5*d*d) / (std * math.Sqrt(2*math.Pi))
 }

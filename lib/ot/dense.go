@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"github.com/pdediff/pdediff/lib/exp"
 	"math"
 	"sync"
 
@@ -50,7 +51,7 @@ func newDenseKernel(x, y []float64, n, m, d int, r resolved) *denseKernel {
 			row := k.K[i*m : (i+1)*m]
 			potCostRow(x, y, i, m, d, r.cost, row)
 			for j, c := range row {
-				row[j] = math.Exp(c / (-r.reg)) // POT: K = exp(M / (-reg))
+				row[j] = exp.Exp(c / (-r.reg)) // POT: K = exp(M / (-reg))
 			}
 		}
 	})

@@ -1,6 +1,7 @@
 package ot
 
 import (
+	"github.com/pdediff/pdediff/lib/exp"
 	"math"
 
 	"github.com/ajroetker/go-highway/hwy/contrib/vec"
@@ -119,7 +120,7 @@ func solveDenseLog(M []float64, n, m int, r resolved) Result {
 func logMarginalErr(beta, col []float64, bj float64) float64 {
 	s := 0.0
 	for j := range beta {
-		t := math.Exp(beta[j]+col[j]) - bj
+		t := exp.Exp(beta[j]+col[j]) - bj
 		s += t * t
 	}
 	return math.Sqrt(s)

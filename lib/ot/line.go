@@ -2,6 +2,7 @@ package ot
 
 import (
 	"cmp"
+	"github.com/pdediff/pdediff/lib/exp"
 	"math"
 	"slices"
 )
@@ -59,7 +60,7 @@ func newLine(x, y []float64, reg float64) *line {
 		l.kind[k], l.idx[k] = e.kind, e.idx
 		if k > 0 {
 			l.delta[k] = e.p - evs[k-1].p
-			l.dec[k] = math.Exp(l.delta[k] / (-reg))
+			l.dec[k] = exp.Exp(l.delta[k] / (-reg))
 		}
 	}
 	l.kv = make([]float64, n)
@@ -173,9 +174,9 @@ func (l *line) lapply(src uint8, lw, out []float64) {
 // addLog adds exp(lw) to s·exp(ref), keeping s ≥ 1.
 func addLog(ref, s, lw float64) (float64, float64) {
 	if lw > ref {
-		return lw, s*math.Exp(ref-lw) + 1
+		return lw, s*exp.Exp(ref-lw) + 1
 	}
-	return ref, s + math.Exp(lw-ref)
+	return ref, s + exp.Exp(lw-ref)
 }
 
 // logSum2 returns log(s1·e^{r1} + s2·e^{r2}) for s ≥ 0.
@@ -189,7 +190,7 @@ func logSum2(r1, s1, r2, s2 float64) float64 {
 	if r1 < r2 {
 		r1, s1, r2, s2 = r2, s2, r1, s1
 	}
-	return r1 + math.Log(s1+s2*math.Exp(r2-r1))
+	return r1 + math.Log(s1+s2*exp.Exp(r2-r1))
 }
 
 // lvalue returns Σ_ij u_i K_ij |x_i − y_j| v_j for u = e^α, v = e^β, with
@@ -207,13 +208,13 @@ func (l *line) lvalue(alpha, beta []float64) float64 {
 		if l.kind[k] == kindY {
 			lw := beta[l.idx[k]]
 			if lw > st[0] {
-				f := math.Exp(st[0] - lw)
+				f := exp.Exp(st[0] - lw)
 				st[0], st[1], st[2] = lw, st[1]*f+1, st[2]*f
 			} else {
-				st[1] += math.Exp(lw - st[0])
+				st[1] += exp.Exp(lw - st[0])
 			}
 		} else if st[2] > 0 {
-			tot += math.Exp(alpha[l.idx[k]]+st[0]) * st[2]
+			tot += exp.Exp(alpha[l.idx[k]]+st[0]) * st[2]
 		}
 	}
 	st := [3]float64{math.Inf(-1), 0, 0} // ref, s, t
