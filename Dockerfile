@@ -12,7 +12,8 @@
 
 # JupyterLab base image, as in GoNB's Dockerfile (ARG BASE_IMAGE / BASE_TAG there).
 ARG BASE_IMAGE=quay.io/jupyter/base-notebook
-ARG BASE_TAG=latest
+# Pinned to a dated build (docker-stacks tags every build with its date); bump deliberately.
+ARG BASE_TAG=2026-05-31
 FROM ${BASE_IMAGE}:${BASE_TAG}
 
 SHELL ["/bin/bash", "-o", "pipefail", "-c"]

@@ -1,32 +1,22 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/experiment/figures"
 )
 
-// figureMaker regenerates one figure (or a family of figures) into outDir at a
-// preset ("quick" or "paper") and returns the paths it wrote.
-type figureMaker struct {
-	name    string // e.g. "fig1-vp-family"
-	summary string
-	make    func(preset, outDir string, seed uint64, log io.Writer) ([]string, error)
-}
-
-// figureMakers is filled by init functions in figures_*.go files.
-var figureMakers []figureMaker
-
-func registerFigure(f figureMaker) { figureMakers = append(figureMakers, f) }
-
 func init() {
-	register(command{name: "figures", summary: "regenerate the paper's figures (PNG + SVG) into a folder", run: runFigures})
+	register(command{name: "figures", summary: "regenerate the paper's figures (PNG + SVG) into a folder", runCtx: runFigures})
 }
 
-func runFigures(args []string, stdout, stderr io.Writer) error {
+func runFigures(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("figures", "regenerate figures (PNG + SVG)", stderr)
 	preset := fs.String("preset", "quick", "experiment size: quick (minutes) or paper (the paper's sizes)")
 	out := fs.String("out", "figures", "output folder")
@@ -36,47 +26,42 @@ func runFigures(args []string, stdout, stderr io.Writer) error {
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	sort.SliceStable(figureMakers, func(i, j int) bool { return figureMakers[i].name < figureMakers[j].name })
 	if *list {
-		for _, f := range figureMakers {
-			fmt.Fprintf(stdout, "%-28s %s\n", f.name, f.summary)
+		for _, f := range figures.All() {
+			fmt.Fprintf(stdout, "%-24s %s\n", f.Name, f.Summary)
 		}
 		return nil
 	}
-	if *preset != "quick" && *preset != "paper" {
-		return usageErrorf("unknown --preset %q (want quick or paper)", *preset)
+	p, err := experiment.ParsePreset(*preset, experiment.Quick, experiment.Paper)
+	if err != nil {
+		return usageErrorf("--preset: %v", err)
 	}
-	want := map[string]bool{}
+	var names []string
 	if *only != "" {
-		known := map[string]bool{}
-		for _, f := range figureMakers {
-			known[f.name] = true
-		}
-		for _, n := range strings.Split(*only, ",") {
-			n = strings.TrimSpace(n)
-			if !known[n] {
-				return usageErrorf("unknown figure %q (see pdediff figures --list)", n)
-			}
-			want[n] = true
-		}
+		names = strings.Split(*only, ",")
+	}
+	sel, err := figures.Select(names)
+	if err != nil {
+		return usageErrorf("--only: %v", err)
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		return err
 	}
-	for _, f := range figureMakers {
-		if len(want) > 0 && !want[f.name] {
-			continue
-		}
+	env := experiment.Env{Ctx: ctx, Preset: p, Out: *out, Seed: *seed, Log: stderr}
+	for _, f := range sel {
 		start := time.Now()
-		fmt.Fprintf(stderr, "figure %s ...\n", f.name)
-		paths, err := f.make(*preset, *out, *seed, stderr)
+		fmt.Fprintf(stderr, "figure %s ...\n", f.Name)
+		paths, err := f.Make(env)
 		if err != nil {
-			return fmt.Errorf("figure %s: %w", f.name, err)
+			return fmt.Errorf("figure %s: %w", f.Name, err)
 		}
 		for _, p := range paths {
 			fmt.Fprintln(stdout, p)
 		}
-		fmt.Fprintf(stderr, "figure %s done in %s\n", f.name, time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stderr, "figure %s done in %s\n", f.Name, time.Since(start).Round(time.Millisecond))
 	}
 	return nil
 }

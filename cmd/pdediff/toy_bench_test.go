@@ -10,7 +10,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/pdediff/pdediff/datasets/toy"
 	"github.com/pdediff/pdediff/lib/arrayio"
+	"github.com/pdediff/pdediff/lib/backend"
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/experiment/density"
 )
 
 func runOK(t *testing.T, args ...string) string {
@@ -114,11 +118,7 @@ func TestToyTable2Outputs(t *testing.T) {
 			}
 		}
 	}
-	var tab struct {
-		Cells map[string]struct {
-			PerY []struct{ NFE int } `json:"per_y"`
-		} `json:"cells"`
-	}
+	var tab density.Table2
 	raw, _ := os.ReadFile(filepath.Join(dir, "table2.json"))
 	if err := json.Unmarshal(raw, &tab); err != nil {
 		t.Fatal(err)
@@ -129,6 +129,56 @@ func TestToyTable2Outputs(t *testing.T) {
 	for k, c := range tab.Cells {
 		if len(c.PerY) != 4 || c.PerY[0].NFE < 1 {
 			t.Errorf("cell %s: %+v", k, c)
+		}
+	}
+	// The CSV holds the JSON's cell means in the agreed places.
+	for i, l := range lines[1:] {
+		f := strings.Split(l, ",")
+		for j, cas := range density.Table2Cases() {
+			v, _ := strconv.ParseFloat(f[2+j], 64)
+			if cell := tab.Cells[density.CellKey(f[0], f[1], cas)]; math.Abs(v-cell.Mean) > 5e-7 {
+				t.Errorf("csv row %d %s = %v, json cell %s mean %v", i+1, cas, v, density.CellKey(f[0], f[1], cas), cell.Mean)
+			}
+		}
+	}
+	// Recompute the VE/ODE/bimodal cell independently of the table's loop:
+	// load the VE model of the bimodal case, sample each y with the seed the
+	// cell records, score against the band reference, average. A table with
+	// swapped cells, models or samplers fails here.
+	p, _ := density.PresetFor("quick")
+	p.Epochs = 4
+	be, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := density.LoadModelOf(be, density.ModelDir(dir, toy.Bimodal, "ve"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cell := tab.Cells[density.CellKey("ve", "ode", "bimodal")]
+	ys := tab.YValues["bimodal"]
+	refs, err := toy.Reference(toy.Bimodal, ys, toy.ReferenceOptions{Size: p.RefSize, HalfWidth: p.HalfWidth}, experiment.SubSeed(1, "reference", "bimodal"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for i, y := range ys {
+		r, err := density.Sample(m, []float64{y}, p.NSamples, density.Table2Sampler("ode", p), cell.PerY[i].Seed, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d, err := density.Evaluate(r.X, refs[i], p.Reg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		mean += d.POT / float64(len(ys))
+	}
+	if math.Abs(mean-cell.Mean) > 1e-12 {
+		t.Errorf("VE/ODE/bimodal recomputed %.9f, table %.9f", mean, cell.Mean)
+	}
+	for _, other := range []string{"ve/sde/bimodal", "vp/ode/bimodal", "ve/ode/tanh"} {
+		if tab.Cells[other].Mean == cell.Mean {
+			t.Errorf("cell %s equals ve/ode/bimodal (%v): cells not distinct", other, cell.Mean)
 		}
 	}
 }

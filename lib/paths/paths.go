@@ -5,9 +5,8 @@
 //   - Forward draws exact paths of the forward SDE dx = −β/2 x dt + g dw
 //     (SPEC Eq 17's particle picture) by its Gaussian transitions
 //     x_{t'} = (m(t')/m(t)) x_t + sqrt(s(t')² − (m(t')/m(t))² s(t)²) z (SPEC Eqs 19, 21).
-//   - Reverse integrates the reverse drift–diffusion equation with parameter α by
-//     Euler–Maruyama (SPEC Eqs 25–26) exactly as sample.EulerMaruyama does
-//     (same seed → same final state), recording every step.
+//   - Reverse records sample.EulerMaruyama's steps (reverse drift–diffusion
+//     equation with parameter α, SPEC Eqs 25–26) through its Observe hook.
 package paths
 
 import (
@@ -103,87 +102,28 @@ func Forward(proc sde.Process, x0 []float64, d int, times []float64, seed uint64
 	return tr, nil
 }
 
-// Reverse integrates SPEC Eq 26 from t = T to t = Eps with opts.Steps uniform
-// steps and noise parameter opts.Alpha (0: probability-flow ODE, 1: Song's
-// reverse SDE), recording the state at T and after every step. It honours
-// opts.N, D, XT, Seed, Eps, Steps and Alpha with sample.EulerMaruyama's
-// defaults and draws the same random numbers, so its final state equals
-// sample.EulerMaruyama's for the same options.
+// Reverse integrates the reverse process with noise parameter opts.Alpha
+// (0: probability-flow ODE, 1: Song's reverse SDE) by sample.EulerMaruyama
+// from t = T to t = Eps (or over opts.Times), recording the state at the start
+// and after every step through the sampler's Observe hook: its final state is
+// sample.EulerMaruyama's for the same options, by construction.
 func Reverse(proc sde.Process, score sample.ScoreFunc, opts sample.Options) (Trajectories, error) {
 	if proc == nil || score == nil {
 		return Trajectories{}, fmt.Errorf("paths: Reverse needs a process and a score function")
 	}
-	alpha := opts.Alpha
-	if math.IsNaN(alpha) || math.IsInf(alpha, 0) || alpha < 0 {
-		return Trajectories{}, fmt.Errorf("paths: alpha=%v must be finite and >= 0", alpha)
-	}
-	d, n := opts.D, opts.N
-	if d < 1 {
-		return Trajectories{}, fmt.Errorf("paths: dimension D=%d must be >= 1", d)
-	}
-	if opts.XT != nil {
-		if len(opts.XT)%d != 0 || (n != 0 && len(opts.XT) != n*d) {
-			return Trajectories{}, fmt.Errorf("paths: XT has %d values, not N*D = %d*%d", len(opts.XT), n, d)
-		}
-		if err := checkFinite("XT", opts.XT); err != nil {
-			return Trajectories{}, err
-		}
-		n = len(opts.XT) / d
-	}
-	if n < 1 {
-		return Trajectories{}, fmt.Errorf("paths: number of paths N=%d must be >= 1", n)
-	}
-	T := proc.T()
-	eps := opts.Eps
-	if eps == 0 {
-		eps = sample.DefaultEps
-	}
-	if !(eps > 0 && eps < T) {
-		return Trajectories{}, fmt.Errorf("paths: eps=%v must lie in (0, T=%v)", opts.Eps, T)
-	}
-	steps := opts.Steps
-	if steps == 0 {
-		steps = sample.DefaultSteps
-	}
-	if steps < 1 {
-		return Trajectories{}, fmt.Errorf("paths: steps=%d must be >= 1", opts.Steps)
-	}
-	// Same generator, stream and draw order as lib/sample (prior, then increments).
-	rng := rand.New(rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15))
-	x := make([]float64, n*d)
-	if opts.XT != nil {
-		copy(x, opts.XT)
-	} else {
-		ps := proc.PriorStd()
-		for i := range x {
-			x[i] = ps * rng.NormFloat64()
-		}
-	}
-	tr := Trajectories{N: n, D: d, Times: make([]float64, 0, steps+1), States: make([][]float64, 0, steps+1)}
-	tr.Times = append(tr.Times, T)
-	tr.States = append(tr.States, append([]float64(nil), x...))
-	s := make([]float64, len(x))
-	dtau := (T - eps) / float64(steps)
-	for k := range steps {
-		t := T - float64(k)*dtau
-		if err := score(t, x, n, d, s); err != nil {
-			return Trajectories{}, fmt.Errorf("paths: score at t=%v: %w", t, err)
-		}
-		a := 1 + 0.5*proc.Beta(t)*dtau
-		c := 0.5 * (1 + alpha) * proc.G2(t) * dtau
-		sig := math.Sqrt(alpha * proc.G2(t) * dtau)
-		for i, xi := range x {
-			x[i] = a*xi + c*s[i]
-			if alpha != 0 {
-				x[i] += sig * rng.NormFloat64()
-			}
-		}
-		tn := T - float64(k+1)*dtau
-		if err := checkFinite(fmt.Sprintf("state at t=%v", tn), x); err != nil {
-			return Trajectories{}, err
-		}
-		tr.Times = append(tr.Times, tn)
+	var tr Trajectories
+	user := opts.Observe
+	opts.Observe = func(t float64, x []float64) {
+		tr.Times = append(tr.Times, t)
 		tr.States = append(tr.States, append([]float64(nil), x...))
+		if user != nil {
+			user(t, x)
+		}
 	}
+	r, err := sample.EulerMaruyama(proc, score, opts)
+	if err != nil {
+		return Trajectories{}, fmt.Errorf("paths: %w", err)
+	}
+	tr.N, tr.D = r.N, r.D
 	return tr, nil
 }

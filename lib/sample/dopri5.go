@@ -57,7 +57,10 @@ func DoPri5(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 	if maxSteps < 1 {
 		return Result{}, fmt.Errorf("sample: max steps %d must be >= 1", opts.MaxSteps)
 	}
-	r, err := setup(proc, score, opts, "dopri5")
+	if opts.Times != nil {
+		return Result{}, fmt.Errorf("sample: the ode sampler (Dormand–Prince) chooses its own steps; it takes no time grid")
+	}
+	r, err := setup(proc, score, opts, "ode")
 	if err != nil {
 		return Result{}, err
 	}
@@ -72,6 +75,7 @@ func DoPri5(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 
 	t, tEnd := r.T, r.eps
 	y := r.x
+	r.observed(t)
 	if err := r.drift(t, y, k[0]); err != nil {
 		return Result{}, err
 	}
@@ -189,6 +193,7 @@ func DoPri5(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 		t = tNew
 		y, ynew = ynew, y
 		k[0], k[6] = k[6], k[0]
+		r.x = y
 		r.report(t)
 	}
 	r.x = y

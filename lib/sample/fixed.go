@@ -19,31 +19,30 @@ func EulerMaruyama(proc sde.Process, score ScoreFunc, opts Options) (Result, err
 	if math.IsNaN(opts.Alpha) || opts.Alpha < 0 || math.IsInf(opts.Alpha, 0) {
 		return Result{}, fmt.Errorf("sample: alpha=%v must be finite and >= 0", opts.Alpha)
 	}
-	r, err := setup(proc, score, opts, "euler-maruyama")
+	r, err := setup(proc, score, opts, "em")
 	if err != nil {
 		return Result{}, err
 	}
 	alpha := opts.Alpha
-	s := make([]float64, len(r.x))
-	dtau := (r.T - r.eps) / float64(r.steps)
+	f := make([]float64, len(r.x))
+	r.observed(r.grid[0])
 	for k := range r.steps {
-		t := r.T - float64(k)*dtau
-		if err := r.evalScore(t, r.x, s); err != nil {
+		t, tn := r.grid[k], r.grid[k+1]
+		if err := r.evalScore(t, r.x, f); err != nil {
 			return Result{}, err
 		}
-		a := 1 + 0.5*r.proc.Beta(t)*dtau
-		c := 0.5 * (1 + alpha) * r.proc.G2(t) * dtau
+		sde.ReverseDrift(r.proc, t, alpha, r.x, f, f)
+		h := tn - t // < 0
 		if alpha == 0 {
-			for i, xi := range r.x {
-				r.x[i] = a*xi + c*s[i]
+			for i, fi := range f {
+				r.x[i] += h * fi
 			}
 		} else {
-			sig := math.Sqrt(alpha * r.proc.G2(t) * dtau)
-			for i, xi := range r.x {
-				r.x[i] = a*xi + c*s[i] + sig*r.rng.NormFloat64()
+			sig := math.Sqrt(-alpha * r.proc.G2(t) * h)
+			for i, fi := range f {
+				r.x[i] += h*fi + sig*r.rng.NormFloat64()
 			}
 		}
-		tn := r.T - float64(k+1)*dtau
 		if err := checkFinite(r.x, tn); err != nil {
 			return Result{}, err
 		}
@@ -56,20 +55,20 @@ func EulerMaruyama(proc sde.Process, score ScoreFunc, opts Options) (Result, err
 // explicit Euler steps from T to Eps (first order; NFE = Steps). It equals
 // EulerMaruyama with α = 0.
 func ODEEuler(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
-	return fixedStep(proc, score, opts, "ode-euler", eulerStep, 1)
+	return fixedStep(proc, score, opts, "euler", eulerStep, 1)
 }
 
 // ODEHeun integrates the probability-flow ODE (SPEC Eq 28) with opts.Steps
 // steps of Heun's method (explicit trapezoidal rule, second order; NFE =
 // 2·Steps).
 func ODEHeun(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
-	return fixedStep(proc, score, opts, "ode-heun", heunStep, 2)
+	return fixedStep(proc, score, opts, "heun", heunStep, 2)
 }
 
 // ODERK4 integrates the probability-flow ODE (SPEC Eq 28) with opts.Steps steps
 // of the classical fourth-order Runge–Kutta method (NFE = 4·Steps).
 func ODERK4(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
-	return fixedStep(proc, score, opts, "ode-rk4", rk4Step, 4)
+	return fixedStep(proc, score, opts, "rk4", rk4Step, 4)
 }
 
 // stepper advances r.x from t by h (h < 0) using the scratch buffers k.
@@ -84,13 +83,12 @@ func fixedStep(proc sde.Process, score ScoreFunc, opts Options, name string, ste
 	for i := range k {
 		k[i] = make([]float64, len(r.x))
 	}
-	h := (r.eps - r.T) / float64(r.steps)
+	r.observed(r.grid[0])
 	for i := range r.steps {
-		t := r.T + float64(i)*h
-		if err := step(r, t, h, k); err != nil {
+		t, tn := r.grid[i], r.grid[i+1]
+		if err := step(r, t, tn-t, k); err != nil {
 			return Result{}, err
 		}
-		tn := r.T + float64(i+1)*h
 		if err := checkFinite(r.x, tn); err != nil {
 			return Result{}, err
 		}

@@ -51,6 +51,16 @@ type Options struct {
 	PerRowNorm bool
 	// MaxSteps bounds DoPri5's attempted steps; 0 means DefaultMaxSteps.
 	MaxSteps int
+	// Times, if non-nil, is the time grid of the fixed-step samplers and
+	// EulerMaruyama: strictly decreasing forward times from Times[0] ≤ T down
+	// to Times[len−1] > 0 (at least two). It replaces Steps and Eps. DoPri5
+	// chooses its own steps and rejects a grid.
+	Times []float64
+	// Observe, if non-nil, is called with the forward time and the state (the
+	// sampler's own buffer: copy it to keep it) at the start and after every
+	// accepted step. Path recorders and animations use it instead of copying a
+	// sampler.
+	Observe func(t float64, x []float64)
 	// Progress, if non-nil, receives a progress bar (e.g. os.Stderr).
 	Progress io.Writer
 }
@@ -77,7 +87,9 @@ type run struct {
 	n, d     int
 	eps, T   float64
 	steps    int
+	grid     []float64 // decreasing forward times, grid[0] = start, last = eps
 	rng      *rand.Rand
+	observe  func(t float64, x []float64)
 	x        []float64
 	nfe      int
 	progress *progressbar.ProgressBar
@@ -120,6 +132,22 @@ func setup(proc sde.Process, score ScoreFunc, opts Options, name string) (*run, 
 	if r.steps < 1 {
 		return nil, fmt.Errorf("sample: steps=%d must be >= 1", opts.Steps)
 	}
+	if opts.Times != nil {
+		if err := checkGrid(opts.Times, r.T); err != nil {
+			return nil, err
+		}
+		r.grid = append([]float64(nil), opts.Times...)
+		r.steps = len(r.grid) - 1
+		r.eps = r.grid[r.steps]
+	} else {
+		r.grid = make([]float64, r.steps+1)
+		dtau := (r.T - r.eps) / float64(r.steps)
+		for k := range r.grid {
+			r.grid[k] = r.T - float64(k)*dtau
+		}
+		r.grid[r.steps] = r.eps
+	}
+	r.observe = opts.Observe
 	r.rng = rand.New(rand.NewPCG(opts.Seed, 0x9e3779b97f4a7c15))
 	r.x = make([]float64, r.n*r.d)
 	if opts.XT != nil {
@@ -138,8 +166,34 @@ func setup(proc sde.Process, score ScoreFunc, opts Options, name string) (*run, 
 	return r, nil
 }
 
-// report updates the progress bar to the fraction of [eps, T] covered at t.
+// checkGrid validates a user time grid: at least two strictly decreasing,
+// finite times in (0, T].
+func checkGrid(ts []float64, T float64) error {
+	if len(ts) < 2 {
+		return fmt.Errorf("sample: a time grid needs at least 2 times, got %d", len(ts))
+	}
+	for i, t := range ts {
+		switch {
+		case math.IsNaN(t) || math.IsInf(t, 0) || !(t > 0) || t > T:
+			return fmt.Errorf("sample: time grid entry %d = %v must lie in (0, T=%v]", i, t, T)
+		case i > 0 && !(t < ts[i-1]):
+			return fmt.Errorf("sample: time grid must decrease strictly (entry %d = %v after %v)", i, t, ts[i-1])
+		}
+	}
+	return nil
+}
+
+// observed passes the state at t to the Observe hook, if any.
+func (r *run) observed(t float64) {
+	if r.observe != nil {
+		r.observe(t, r.x)
+	}
+}
+
+// report updates the progress bar to the fraction of [eps, T] covered at t
+// and passes the state to the Observe hook.
 func (r *run) report(t float64) {
+	r.observed(t)
 	if r.progress != nil {
 		_ = r.progress.Set(int(1000 * (r.T - t) / (r.T - r.eps)))
 	}
@@ -162,15 +216,13 @@ func (r *run) evalScore(t float64, x, out []float64) error {
 }
 
 // drift writes the forward-time probability-flow ODE right-hand side
-// dx/dt = −β(t)/2 x − g²(t)/2 ∇log p_t(x) into out (SPEC Eq 28 with τ = T − t).
+// dx/dt = −β(t)/2 x − g²(t)/2 ∇log p_t(x) into out (sde.ReverseDrift with
+// alpha = 0).
 func (r *run) drift(t float64, x, out []float64) error {
 	if err := r.evalScore(t, x, out); err != nil {
 		return err
 	}
-	hb, hg := 0.5*r.proc.Beta(t), 0.5*r.proc.G2(t)
-	for i, xi := range x {
-		out[i] = -hb*xi - hg*out[i]
-	}
+	sde.ReverseDrift(r.proc, t, 0, x, out, out)
 	return nil
 }
 

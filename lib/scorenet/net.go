@@ -108,7 +108,11 @@ func (n *Net) Store() *model.Store { return n.store }
 func (n *Net) Meta() *Meta { return n.meta }
 
 // UseEMA reports whether Score uses the EMA weights instead of the raw ones.
-func (n *Net) UseEMA() bool { return n.useEMA }
+func (n *Net) UseEMA() bool {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return n.useEMA
+}
 
 // SetUseEMA selects the EMA weights (true) or the raw parameters (false) for
 // Score. It fails if EMA weights do not exist in the store.
@@ -321,14 +325,6 @@ func transposeF32(x []float64, rows, cols int) []float32 {
 		for j := range cols {
 			out[j*rows+i] = float32(x[i*cols+j])
 		}
-	}
-	return out
-}
-
-func toF32(x []float64) []float32 {
-	out := make([]float32, len(x))
-	for i, v := range x {
-		out[i] = float32(v)
 	}
 	return out
 }

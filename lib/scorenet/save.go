@@ -115,7 +115,7 @@ func (n *Net) Save(dir string, meta Meta) error {
 	meta.Format = Format
 	meta.ScoreNet = n.cfg
 	meta.Checkpoint = name
-	meta.UseEMA = meta.UseEMA || n.useEMA
+	meta.UseEMA = meta.UseEMA || n.UseEMA()
 	meta.Versions = Versions(n.backend)
 	if err := arrayio.WriteJSON(filepath.Join(dir, MetaFile), meta); err != nil {
 		return fmt.Errorf("scorenet: save: %w", err)

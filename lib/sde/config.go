@@ -26,8 +26,8 @@ type Config struct {
 	T float64 `json:"T"`
 }
 
-// ProcessNames lists the valid Config.Process values.
-var ProcessNames = []string{"ve", "vp", "vpfamily"}
+// ProcessNames returns the valid Config.Process values (a fresh slice).
+func ProcessNames() []string { return []string{"ve", "vp", "vpfamily"} }
 
 // ToyConfig returns the SPEC §8 settings of Section 6.1 for the named process:
 // σ_max = 12, β_min = 0.001, β_max = 15, T = 1 (κ = 1, power variant).
@@ -64,6 +64,6 @@ func New(c Config) (Process, error) {
 		}
 		return NewFamily(sched, c.Kappa, c.Variant, c.T)
 	default:
-		return nil, fmt.Errorf("sde: unknown process %q (want one of %s)", c.Process, strings.Join(ProcessNames, ", "))
+		return nil, fmt.Errorf("sde: unknown process %q (want one of %s)", c.Process, strings.Join(ProcessNames(), ", "))
 	}
 }

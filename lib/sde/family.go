@@ -19,8 +19,8 @@ const (
 	VariantAlt Variant = "alt"
 )
 
-// Variants lists the valid family variants.
-var Variants = []Variant{VariantPower, VariantAlt}
+// Variants returns the valid family variants (a fresh slice).
+func Variants() []Variant { return []Variant{VariantPower, VariantAlt} }
 
 // Family is the paper's new one-parameter family of VP processes (SPEC §1.3)
 // with parameter κ > 0; κ = 1 is Song et al.'s VP for either variant.

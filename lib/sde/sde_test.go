@@ -27,7 +27,7 @@ func testProcesses(t *testing.T) map[string]Process {
 	}
 	ps := map[string]Process{"ve": ve, "vp": vp}
 	for _, k := range []float64{0.5, 2} {
-		for _, v := range Variants {
+		for _, v := range Variants() {
 			f, err := NewFamily(lin, k, v, 1)
 			if err != nil {
 				t.Fatal(err)
@@ -104,7 +104,7 @@ func TestFamilyInvariantAndKappaOne(t *testing.T) {
 	con, _ := NewConstantBeta(1)
 	for _, sched := range []BetaSchedule{lin, con} {
 		vp, _ := NewVP(sched, 1)
-		for _, v := range Variants {
+		for _, v := range Variants() {
 			one, _ := NewFamily(sched, 1, v, 1)
 			for _, tt := range []float64{0, 1e-4, 0.01, 0.3, 0.77, 1} {
 				for _, c := range []struct {

@@ -1,4 +1,4 @@
-package toybench
+package density
 
 import (
 	"bytes"
@@ -10,26 +10,33 @@ import (
 	"github.com/pdediff/pdediff/lib/arrayio"
 )
 
-// PaperTable2 holds the paper's Table 2 (regularised OT distance, mean over the
-// four y values), keyed by process ("ve", "vp"), sampler ("ode", "sde") and case.
-var PaperTable2 = map[string]map[string]map[string]float64{
-	"ve": {
-		"ode": {"tanh": 0.051, "bimodal": 0.059, "spiral": 0.047},
-		"sde": {"tanh": 0.040, "bimodal": 0.043, "spiral": 0.052},
-	},
-	"vp": {
-		"ode": {"tanh": 0.046, "bimodal": 0.046, "spiral": 0.045},
-		"sde": {"tanh": 0.041, "bimodal": 0.044, "spiral": 0.041},
-	},
+// PaperTable2 returns the paper's Table 2 (regularised OT distance, mean over
+// the four y values), keyed by process ("ve", "vp"), sampler ("ode", "sde")
+// and case (a fresh map).
+func PaperTable2() map[string]map[string]map[string]float64 {
+	return map[string]map[string]map[string]float64{
+		"ve": {
+			"ode": {"tanh": 0.051, "bimodal": 0.059, "spiral": 0.047},
+			"sde": {"tanh": 0.040, "bimodal": 0.043, "spiral": 0.052},
+		},
+		"vp": {
+			"ode": {"tanh": 0.046, "bimodal": 0.046, "spiral": 0.045},
+			"sde": {"tanh": 0.041, "bimodal": 0.044, "spiral": 0.041},
+		},
+	}
 }
 
-// Table2Processes, Table2Samplers and Table2Cases fix the row and column order of
-// Table 2.
-var (
-	Table2Processes = []string{"ve", "vp"}
-	Table2Samplers  = []string{"ode", "sde"}
-	Table2Cases     = []string{"tanh", "bimodal", "spiral"}
-)
+// paperTable2 returns one cell of the paper's Table 2.
+func paperTable2(process, sampler, cas string) float64 { return PaperTable2()[process][sampler][cas] }
+
+// Table2Processes returns the row order of Table 2's formulations.
+func Table2Processes() []string { return []string{"ve", "vp"} }
+
+// Table2Samplers returns the row order of Table 2's samplers.
+func Table2Samplers() []string { return []string{"ode", "sde"} }
+
+// Table2Cases returns the column order of Table 2.
+func Table2Cases() []string { return []string{"tanh", "bimodal", "spiral"} }
 
 // CellKey names one cell of Table 2.
 func CellKey(process, sampler, cas string) string { return process + "/" + sampler + "/" + cas }
@@ -40,10 +47,10 @@ func CellKey(process, sampler, cas string) string { return process + "/" + sampl
 func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 	var csv bytes.Buffer
 	fmt.Fprintln(&csv, "process,sampler,tanh,bimodal,spiral")
-	for _, p := range Table2Processes {
-		for _, s := range Table2Samplers {
+	for _, p := range Table2Processes() {
+		for _, s := range Table2Samplers() {
 			fmt.Fprintf(&csv, "%s,%s", p, s)
-			for _, c := range Table2Cases {
+			for _, c := range Table2Cases() {
 				cell, ok := cells[CellKey(p, s, c)]
 				if !ok {
 					return nil, fmt.Errorf("table 2: missing cell %s", CellKey(p, s, c))
@@ -63,15 +70,15 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 			fmt.Fprintln(&md, "| Formulation | Sampler | Tanh | Bimodal | Spiral |")
 			fmt.Fprintln(&md, "|---|---|---|---|---|")
 		}
-		for _, p := range Table2Processes {
-			for _, s := range Table2Samplers {
+		for _, p := range Table2Processes() {
+			for _, s := range Table2Samplers() {
 				fmt.Fprintf(&md, "| %s | %s |", strings.ToUpper(p), strings.ToUpper(s))
-				for _, c := range Table2Cases {
+				for _, c := range Table2Cases() {
 					fmt.Fprintf(&md, " "+format+" |", value(cells[CellKey(p, s, c)]))
 				}
 				if withPaper {
-					for _, c := range Table2Cases {
-						fmt.Fprintf(&md, " %.3f |", PaperTable2[p][s][c])
+					for _, c := range Table2Cases() {
+						fmt.Fprintf(&md, " %.3f |", paperTable2(p, s, c))
 					}
 				}
 				fmt.Fprintln(&md)

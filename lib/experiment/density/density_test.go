@@ -1,4 +1,4 @@
-package toybench
+package density
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/pdediff/pdediff/datasets/toy"
 	"github.com/pdediff/pdediff/lib/backend"
+	"github.com/pdediff/pdediff/lib/sample"
 )
 
 func meanStd(v []float64) (m, s float64) {
@@ -68,30 +69,30 @@ func TestTrainAndSampleTanh(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	p, _ := PresetByName("quick")
+	p, _ := PresetFor("quick")
 	p.NTrain, p.Epochs, p.BatchSize, p.Width = 4000, 120, 500, 64
 	dir := filepath.Join(t.TempDir(), "m")
-	net, info, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil)
+	vp, _ := ProcessConfig("vp", 0, "")
+	m, info, err := TrainModel(context.Background(), b, toy.Tanh, vp, p, 7, dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if info.Steps != int64(p.Epochs*(p.NTrain/p.BatchSize)) || info.Resumed {
 		t.Errorf("training info %+v", info)
 	}
-	proc, _ := NewProcess("vp")
 	want := math.Tanh(1) + 0.3
-	for _, s := range []SampleSpec{{Sampler: "ode", Rtol: 1e-4, Atol: 1e-4, Seed: 1}, {Sampler: "sde", Steps: 200, Seed: 2}} {
-		r, err := Sample(proc, net, 1, 2000, s, nil)
+	for i, s := range []sample.Spec{{Name: "ode", Rtol: 1e-4, Atol: 1e-4}, {Name: "sde", Steps: 200}} {
+		r, err := Sample(m, []float64{1}, 2000, s, uint64(i+1), nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		m, sd := meanStd(r.X)
-		t.Logf("%s: mean %.3f std %.3f NFE %d (%.2fs)", s.Sampler, m, sd, r.NFE, r.Seconds)
-		if math.Abs(m-want) > 0.12 || math.Abs(sd-0.3) > 0.12 {
-			t.Errorf("%s: x|y=1 mean %.3f std %.3f, want %.3f and 0.3", s.Sampler, m, sd, want)
+		mu, sd := meanStd(r.X)
+		t.Logf("%s: mean %.3f std %.3f NFE %d (%.2fs)", s.Name, mu, sd, r.NFE, r.Seconds)
+		if math.Abs(mu-want) > 0.12 || math.Abs(sd-0.3) > 0.12 {
+			t.Errorf("%s: x|y=1 mean %.3f std %.3f, want %.3f and 0.3", s.Name, mu, sd, want)
 		}
 		if r.NFE < 1 {
-			t.Errorf("%s: NFE %d", s.Sampler, r.NFE)
+			t.Errorf("%s: NFE %d", s.Name, r.NFE)
 		}
 	}
 	// Accuracy vs NFE: on the same prior draws, each solver's error to the
@@ -100,15 +101,15 @@ func TestTrainAndSampleTanh(t *testing.T) {
 	p2 := p
 	p2.NSamples, p2.NFESteps, p2.NFETols = 400, []int{10, 40}, []float64{1e-3, 1e-6}
 	ref, _ := toy.ExactConditional(toy.Tanh, 1, 400, 5)
-	pts, err := NFEStudy(proc, net, 1, ref, p2, 9)
+	pts, err := NFEStudy(m, []float64{1}, ref, p2, 9)
 	if err != nil {
 		t.Fatal(err)
 	}
 	rms := map[string]float64{}
 	for _, pt := range pts {
-		rms[fmt.Sprintf("%s/%d/%g", pt.Solver, pt.Steps, pt.Tol)] = pt.RMSToRef
-		if want := map[string]int{"euler": 1, "heun": 2, "rk4": 4}[pt.Solver]; want > 0 && pt.NFE != want*pt.Steps {
-			t.Errorf("%s with %d steps used %d NFE, want %d", pt.Solver, pt.Steps, pt.NFE, want*pt.Steps)
+		rms[fmt.Sprintf("%s/%d/%g", pt.Sampler, pt.Steps, pt.Tol)] = pt.RMSToRef
+		if want := map[string]int{"euler": 1, "heun": 2, "rk4": 4}[pt.Sampler]; want > 0 && pt.NFE != want*pt.Steps {
+			t.Errorf("%s with %d steps used %d NFE, want %d", pt.Sampler, pt.Steps, pt.NFE, want*pt.Steps)
 		}
 	}
 	t.Logf("NFE study RMS errors: %v", rms)
@@ -120,30 +121,41 @@ func TestTrainAndSampleTanh(t *testing.T) {
 	if !(rms["rk4/40/0"] < rms["heun/40/0"] && rms["heun/40/0"] < rms["euler/40/0"]) {
 		t.Errorf("at 40 steps want rk4 < heun < euler, got %v", rms)
 	}
-	if !(rms["dopri5/0/1e-06"] < rms["dopri5/0/0.001"]) {
+	if !(rms["ode/0/1e-06"] < rms["ode/0/0.001"]) {
 		t.Errorf("dopri5 error did not shrink with the tolerance: %v", rms)
 	}
 	// A second call finds the finished model and does not train again.
-	_, info2, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil)
+	_, info2, err := TrainModel(context.Background(), b, toy.Tanh, vp, p, 7, dir, nil)
 	if err != nil || !info2.Resumed || info2.Steps != info.Steps {
 		t.Errorf("reuse: %+v %v", info2, err)
 	}
-	// A different architecture in the same folder is refused.
+	// Another process, another architecture or other data in the same folder
+	// are refused before any training, naming the difference.
+	ve, _ := ProcessConfig("ve", 0, "")
+	if _, _, err := TrainModel(context.Background(), b, toy.Tanh, ve, p, 7, dir, nil); err == nil || !strings.Contains(err.Error(), "process ve") {
+		t.Errorf("process mismatch: %v", err)
+	}
+	if _, _, err := TrainModel(context.Background(), b, toy.Bimodal, vp, p, 7, dir, nil); err == nil || !strings.Contains(err.Error(), "other data") {
+		t.Errorf("data mismatch: %v", err)
+	}
 	p.Width = 32
-	if _, _, err := TrainModel(context.Background(), b, toy.Tanh, "vp", p, 7, dir, nil); err == nil || !strings.Contains(err.Error(), "holds a network") {
+	if _, _, err := TrainModel(context.Background(), b, toy.Tanh, vp, p, 7, dir, nil); err == nil || !strings.Contains(err.Error(), "holds a network") {
 		t.Errorf("architecture mismatch: %v", err)
 	}
-	if _, err := Sample(proc, net, 1, 10, SampleSpec{Sampler: "bogus"}, nil); err == nil {
+	if _, err := Sample(m, []float64{1}, 10, sample.Spec{Name: "bogus"}, 1, nil); err == nil {
 		t.Error("unknown sampler accepted")
+	}
+	if _, err := Sample(m, []float64{1, 2}, 10, sample.Spec{Name: "ode"}, 1, nil); err == nil {
+		t.Error("y of the wrong dimension accepted")
 	}
 }
 
 func TestWriteTable2(t *testing.T) {
 	cells := map[string]*Cell{}
 	v := 0.0
-	for _, p := range Table2Processes {
-		for _, s := range Table2Samplers {
-			for _, c := range Table2Cases {
+	for _, p := range Table2Processes() {
+		for _, s := range Table2Samplers() {
+			for _, c := range Table2Cases() {
 				v += 0.001
 				cells[CellKey(p, s, c)] = &Cell{Mean: v, MeanLog: v / 2}
 			}
