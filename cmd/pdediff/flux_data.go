@@ -42,12 +42,12 @@ func fluxModelConfig(problem string, nx, ny int) (physics.Config, error) {
 }
 
 func runFluxData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("flux data", "generate flux-inversion data (paper Sections 6.2-6.3, SPEC §4, §6, §7)", stderr)
+	fs := newFlagSet("flux data", "generate flux-inversion data (paper Sections 6.2-6.3, theory §6)", stderr)
 	problem := fs.String("problem", "linear", "forward model: linear (advection-diffusion) or nonlinear (with logistic reaction)")
 	noise := fs.Float64("noise", 0, "noise level: noise std = LEVEL x RMS per-sensor std of the clean training readings (paper levels 0, 0.01, 0.02, 0.05, 0.1, 0.2)")
 	masks := fs.Bool("masks", false, "multiple measurement operators: per-sample sensor mask eta ~ Bernoulli(mask-prob); off sensors read off-value after scaling")
 	maskProb := fs.Float64("mask-prob", flux.DefaultMaskProb, "probability that a sensor is on (with --masks)")
-	offValue := fs.Float64("off-value", flux.DefaultOffValue, "scaled reading of an off sensor (with --masks; SPEC guess: -1 after scaling)")
+	offValue := fs.Float64("off-value", flux.DefaultOffValue, "scaled reading of an off sensor (with --masks; our choice, theory §6.6: -1 after scaling)")
 	nTrain := fs.Int("n-train", 0, "training samples (0 = paper size: 9,000 linear; 36,000 masked or nonlinear; 9e3 notation accepted)")
 	nTest := fs.Int("n-test", 0, "test samples (0 = paper size: 1,000 linear; 4,000 masked or nonlinear)")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same data, for any number of workers)")

@@ -35,7 +35,7 @@ type physicsFlags struct {
 
 func addPhysicsFlags(fs *flag.FlagSet) physicsFlags {
 	return physicsFlags{
-		problem: fs.String("problem", "linear", "forward model: linear (advection-diffusion) or nonlinear (with logistic reaction, SPEC Eq 52)"),
+		problem: fs.String("problem", "linear", "forward model: linear (advection-diffusion) or nonlinear (with logistic reaction, theory eq. 101)"),
 		nx:      fs.Int("nx", 0, "mesh cells along x (0 = problem default)"),
 		ny:      fs.Int("ny", 0, "mesh cells along y (0 = problem default)"),
 		kappa:   fs.Float64("kappa", math.NaN(), "diffusivity (default: 0.02 linear, 2 nonlinear)"),
@@ -93,7 +93,7 @@ func setFlags(fs *flag.FlagSet) map[string]bool {
 }
 
 func runFluxForward(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("flux forward", "sensor readings of flux vectors (paper Sections 6.2-6.3, SPEC §6-7). Q is float64 (n,30) "+
+	fs := newFlagSet("flux forward", "sensor readings of flux vectors (paper Sections 6.2-6.3, theory §6). Q is float64 (n,30) "+
 		"or (30,): bottom segments 1-15 left to right, then top 1-15; C is float64 (n,30): bottom sensors left to right, then top. "+
 		"Negative fluxes are allowed (outflux); NaN/Inf are rejected", stderr)
 	pf := addPhysicsFlags(fs)

@@ -22,7 +22,7 @@ type scheduleValues struct {
 }
 
 func runSchedule(args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("schedule", "print the forward-process coefficients m, s, beta, g2 at time t (SPEC Table 1, §1.3, §8)", stderr)
+	fs := newFlagSet("schedule", "print the forward-process coefficients m, s, beta, g2 at time t (theory §1.3-§1.5 and Table 1)", stderr)
 	def := sde.ToyConfig("vp")
 	process := fs.String("process", "vp", "forward process: ve, vp or vpfamily")
 	kappa := fs.Float64("kappa", 1, "kappa > 0 of the VP family (vpfamily only)")

@@ -54,7 +54,7 @@ func samplerFlags(fs interface {
 	}
 	name := fs.String("sampler", "ode", "sampler:"+b.String())
 	steps := fs.Int("steps", sample.DefaultSteps, "steps of the fixed-step samplers")
-	alpha := fs.Float64("alpha", 1, "noise parameter of the em sampler (0 = PF-ODE, 1 = reverse SDE; theory eq. REV)")
+	alpha := fs.Float64("alpha", 1, "noise parameter of the em sampler (0 = PF-ODE, 1 = reverse SDE; theory eq. 47)")
 	rtol := fs.Float64("rtol", sample.DefaultTol, "relative tolerance of the ode sampler")
 	atol := fs.Float64("atol", sample.DefaultTol, "absolute tolerance of the ode sampler")
 	return func() (sample.Spec, error) {
@@ -91,11 +91,11 @@ func samplerFlags(fs interface {
 }
 
 func runToyTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("toy train", "train a conditional score network S(x_t, y, t) by denoising score matching (theory eq. DSM) for one case and process", stderr)
+	fs := newFlagSet("toy train", "train a conditional score network S(x_t, y, t) by denoising score matching (theory eq. 61) for one case and process", stderr)
 	cas := fs.String("case", "", "joint density: tanh, bimodal or spiral (required unless --data)")
 	data := fs.String("data", "", "optional training data .npz with arrays x, y (from `pdediff toy data`); default: the preset's n_train pairs drawn with --seed")
 	process := fs.String("process", "vp", "forward process: ve, vp or vpfamily (Section 6.1 settings, theory §5)")
-	kappa := fs.Float64("kappa", 1, "kappa > 0 of the VP family (--process vpfamily; theory eq. FAMILY)")
+	kappa := fs.Float64("kappa", 1, "kappa > 0 of the VP family (--process vpfamily; theory eq. 16)")
 	variant := fs.String("variant", string(sde.VariantPower), "closed form of the VP family: power or alt")
 	presetName := fs.String("preset", "quick", "hyper-parameters: quick or paper")
 	epochs := fs.Int("epochs", 0, "override the preset's number of epochs")

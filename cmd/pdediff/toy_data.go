@@ -22,7 +22,7 @@ func sidecarPath(npz string) string { return toy.SidecarPath(npz) }
 func toyDataBytes(n int) float64 { return 1.25 * toy.SampleBytes(n) }
 
 func runToyData(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("toy data", "sample (x, y) pairs from a joint density of paper Section 6.1 (SPEC Eqs 47-49)", stderr)
+	fs := newFlagSet("toy data", "sample (x, y) pairs from a joint density of paper Section 6.1 (theory eqs. 72, 74, 76)", stderr)
 	name := fs.String("case", "", "joint density: tanh, bimodal or spiral (required)")
 	n := fs.Int("n", 10000, "number of (x, y) pairs (paper: 10,000 for training; 1e4 notation accepted)")
 	seed := fs.Uint64("seed", 1, "random seed (same seed, same arrays, same bytes)")

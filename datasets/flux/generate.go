@@ -23,14 +23,14 @@ type SensorModel interface {
 
 var _ SensorModel = physics.SensorModel(nil)
 
-// DefaultNoiseLevels are the relative noise levels studied (SPEC §6 guess).
+// DefaultNoiseLevels are the relative noise levels studied (our choice, theory §6.5).
 var DefaultNoiseLevels = []float64{0, 0.01, 0.02, 0.05, 0.1, 0.2}
 
-// Defaults of the measurement model (SPEC §4).
+// Defaults of the measurement model (theory §6.6).
 const (
-	// DefaultMaskProb is the probability that a sensor is on, η_i ~ Bernoulli(0.7) (SPEC Eq 51).
+	// DefaultMaskProb is the probability that a sensor is on, η_i ~ Bernoulli(0.7) (theory eq. 99).
 	DefaultMaskProb = 0.7
-	// DefaultOffValue is the value of an off sensor in scaled units (SPEC §4: −1 after scaling, a guess).
+	// DefaultOffValue is the value of an off sensor in scaled units (theory eq. 100: −1 after scaling, our choice).
 	DefaultOffValue = -1.0
 )
 
@@ -40,11 +40,11 @@ type Options struct {
 	NTrain, NTest int
 	// NoiseLevel is the noise std relative to the training readings' spread: σ_n = NoiseLevel · ReadingScale (≥ 0).
 	NoiseLevel float64
-	// Masks draws a sensor mask η ~ Bernoulli(MaskProb) per sample (multiple measurement operators, SPEC §4).
+	// Masks draws a sensor mask η ~ Bernoulli(MaskProb) per sample (multiple measurement operators, theory §6.6).
 	Masks bool
 	// MaskProb is P(sensor on) (0 = DefaultMaskProb).
 	MaskProb float64
-	// OffValue is the scaled reading of an off sensor, set after scaling (SPEC §4 guess: −1).
+	// OffValue is the scaled reading of an off sensor, set after scaling (our choice, theory eq. 100: −1).
 	// It is only used with Masks; nil means DefaultOffValue.
 	OffValue *float64
 	// Prior configures the flux prior (zero fields take defaults).
@@ -207,7 +207,7 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 	}
 	for k, m := range mask {
 		if m == 0 {
-			rs[k] = off // SPEC §4: off sensors read −1 after scaling (guess).
+			rs[k] = off // theory eq. 100: off sensors read −1 after scaling (our choice).
 		}
 	}
 	desc := model.Describe()

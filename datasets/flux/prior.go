@@ -1,5 +1,5 @@
 // Package flux builds the boundary-flux inversion data sets of paper Sections
-// 6.2–6.3 (SPEC §4, §6, §7) on top of a physics.SensorModel: Gaussian-process
+// 6.2–6.3 (theory §6) on top of a physics.SensorModel: Gaussian-process
 // prior draws of the 30 wall fluxes, sensor readings with Gaussian noise,
 // optional random sensor masks (multiple measurement operators), min–max
 // scaling to [−1, 1] fitted on the training split, and .npz/JSON files.
@@ -23,20 +23,20 @@ type PriorKind string
 // Prior kinds.
 const (
 	// PriorJoint is one 30-dimensional GP over the 2-D segment centres, so the
-	// two walls are correlated (SPEC §6 guess; default).
+	// two walls are correlated (our choice, theory §6.4; default).
 	PriorJoint PriorKind = "joint"
 	// PriorIndependent is two independent 15-dimensional GPs, one per wall.
 	PriorIndependent PriorKind = "independent"
 )
 
-// PriorOptions are the parameters of the flux prior (SPEC §6). Zero fields take
+// PriorOptions are the parameters of the flux prior (theory eqs. 93–94). Zero fields take
 // the defaults: Kind joint, LengthScale 2, Amplitude 1, Shift 2, Jitter 1e-8.
 type PriorOptions struct {
 	// Kind is PriorJoint (default) or PriorIndependent.
 	Kind PriorKind `json:"kind"`
 	// LengthScale ℓ of the RBF kernel exp(−d²/(2ℓ²)) (paper: 2).
 	LengthScale float64 `json:"length_scale"`
-	// Amplitude is the GP standard deviation; the kernel is Amplitude²·exp(−d²/(2ℓ²)) (SPEC guess: 1).
+	// Amplitude is the GP standard deviation; the kernel is Amplitude²·exp(−d²/(2ℓ²)) (our choice, theory §6.4: 1).
 	Amplitude float64 `json:"amplitude"`
 	// Shift is added to every GP draw before clipping negatives to 0 (paper: 2).
 	Shift float64 `json:"shift"`
@@ -169,7 +169,7 @@ func (p *Prior) SampleGP(rng *rand.Rand, out []float64) {
 	}
 }
 
-// Sample writes one flux draw q = max(0, f + Shift) into out (len 30) (SPEC §6).
+// Sample writes one flux draw q = max(0, f + Shift) into out (len 30) (theory eq. 94).
 func (p *Prior) Sample(rng *rand.Rand, out []float64) {
 	p.SampleGP(rng, out)
 	ShiftClip(out, p.opts.Shift)

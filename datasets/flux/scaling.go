@@ -6,7 +6,7 @@ import (
 )
 
 // MinMax is a per-feature min–max map v ↦ 2(v − Min)/(Max − Min) − 1 onto
-// [−1, 1] (SPEC §6: normalisation certain, per-feature granularity a guess).
+// [−1, 1] (theory eq. 98: normalisation from the paper, per-feature granularity our choice).
 // A feature with Max == Min maps to 0 and back to Min.
 type MinMax struct {
 	Min []float64 `json:"min"`

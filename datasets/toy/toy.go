@@ -1,6 +1,6 @@
 // Package toy generates the three scalar joint densities p(x, y) of the
-// conditional density estimation benchmark (paper Section 6.1, SPEC §5,
-// Eqs 47–49): x is the inferred scalar, y the conditioning scalar.
+// conditional density estimation benchmark (paper Section 6.1, theory §5,
+// theory eqs. 72, 74, 76): x is the inferred scalar, y the conditioning scalar.
 //
 // Besides seeded joint samplers it provides the paper's reference conditional
 // (reference-set samples whose y' lies in a band around y) and, beyond the
@@ -21,18 +21,18 @@ import (
 // Case names one of the three joint densities.
 type Case string
 
-// The three benchmark cases (SPEC Eqs 47–49).
+// The three benchmark cases (theory eqs. 72, 74, 76).
 const (
-	// Tanh: y ~ U(−3,3), x = tanh(y) + γ, γ ~ Gamma(shape 1, scale 0.3) (SPEC Eq 47).
+	// Tanh: y ~ U(−3,3), x = tanh(y) + γ, γ ~ Gamma(shape 1, scale 0.3) (theory eq. 72).
 	Tanh Case = "tanh"
-	// Bimodal: y ~ N(0,1), x = cbrt(y + w), w ~ N(0,1) (SPEC Eq 48).
+	// Bimodal: y ~ N(0,1), x = cbrt(y + w), w ~ N(0,1) (theory eq. 74).
 	Bimodal Case = "bimodal"
 	// Spiral: u ~ U(0,1), ϑ = (3π/2)(1+2u), x = 0.1ϑ sin ϑ + 0.1e₁,
-	// y = 0.1ϑ cos ϑ + 0.1e₂ (SPEC Eq 49).
+	// y = 0.1ϑ cos ϑ + 0.1e₂ (theory eq. 76).
 	Spiral Case = "spiral"
 )
 
-// Constants of the generators (SPEC §5).
+// Constants of the generators (theory §5.2).
 const (
 	// TanhYMax is the half-width of the uniform y distribution of Tanh.
 	TanhYMax = 3.0
@@ -42,9 +42,9 @@ const (
 	SpiralNoise = 0.1
 	// SpiralRadius is the factor r in (rϑ sin ϑ, rϑ cos ϑ) of Spiral.
 	SpiralRadius = 0.1
-	// DefaultBandHalfWidth is the half-width of the reference band |y' − y| ≤ 0.05 (SPEC §5).
+	// DefaultBandHalfWidth is the half-width of the reference band |y' − y| ≤ 0.05 (theory eq. 78).
 	DefaultBandHalfWidth = 0.05
-	// DefaultReferenceSize is the size of the joint reference set (SPEC §5: 100,000).
+	// DefaultReferenceSize is the size of the joint reference set (theory §5.3: 100,000).
 	DefaultReferenceSize = 100000
 )
 
@@ -68,7 +68,7 @@ func ParseCase(s string) (Case, error) {
 }
 
 // DefaultYValues returns the four conditioning values used for the case
-// (SPEC §5 guess; the paper's values are lost): Tanh {−2,−1,1,2},
+// (our choice, theory §5.3; the paper's values are lost): Tanh {−2,−1,1,2},
 // Bimodal {−1,−0.5,0.5,1}, Spiral {−0.8,−0.4,0.4,0.8}.
 func DefaultYValues(c Case) ([]float64, error) {
 	switch c {
@@ -134,13 +134,13 @@ func sampleStream(c Case, n int, seed, stream uint64) (x, y []float64, err error
 // draw returns one joint sample (x, y) of case c.
 func draw(c Case, rng *rand.Rand) (float64, float64) {
 	switch c {
-	case Tanh: // SPEC Eq 47
+	case Tanh: // theory eq. 72
 		y := -TanhYMax + 2*TanhYMax*rng.Float64()
 		return math.Tanh(y) + TanhGammaScale*rng.ExpFloat64(), y
-	case Bimodal: // SPEC Eq 48
+	case Bimodal: // theory eq. 74
 		y := rng.NormFloat64()
 		return math.Cbrt(y + rng.NormFloat64()), y
-	default: // Spiral, SPEC Eq 49
+	default: // Spiral, theory eq. 76
 		th := SpiralThetaMin + (SpiralThetaMax-SpiralThetaMin)*rng.Float64()
 		x := SpiralRadius*th*math.Sin(th) + SpiralNoise*rng.NormFloat64()
 		y := SpiralRadius*th*math.Cos(th) + SpiralNoise*rng.NormFloat64()
@@ -149,7 +149,7 @@ func draw(c Case, rng *rand.Rand) (float64, float64) {
 }
 
 // Band returns the x[i] whose y[i] satisfies |y[i] − y0| ≤ halfWidth, in order
-// (the paper's reference conditional, SPEC §5).
+// (the paper's reference conditional, theory eq. 78).
 func Band(x, y []float64, y0, halfWidth float64) ([]float64, error) {
 	if len(x) != len(y) {
 		return nil, fmt.Errorf("band: len(x) = %d but len(y) = %d", len(x), len(y))

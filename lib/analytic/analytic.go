@@ -1,6 +1,6 @@
 // Package analytic gives exact scores, densities and samples of the marginals
 // p_t of a forward process (lib/sde) when the data are a Gaussian with diagonal
-// covariance or a mixture of such Gaussians. Since the kernel of SPEC Eq 19 is
+// covariance or a mixture of such Gaussians. Since the kernel of theory eq. 29 is
 // N(m(t) x0, s²(t) I), p_t is again a mixture with component means m·μ_k and
 // variances m²σ_k² + s² (per coordinate). These serve as oracles for the
 // samplers (lib/sample) and in the notebooks.
@@ -87,7 +87,7 @@ func (m Mixture) K() int { return len(m.Weights) }
 func (m Mixture) Dim() int { return len(m.Means[0]) }
 
 // Marginal returns p_t, the law of x_t = m(t) x0 + s(t) z with x0 ~ m: means
-// m(t)μ_k, stds sqrt(m²σ_k² + s²) (SPEC Eqs 19, 21), same weights.
+// m(t)μ_k, stds sqrt(m²σ_k² + s²) (theory eqs. 29, 31, 34), same weights.
 func (m Mixture) Marginal(p sde.Process, t float64) (Mixture, error) {
 	if err := sde.CheckTime(p, t); err != nil {
 		return Mixture{}, err

@@ -73,7 +73,7 @@ func TestMarginalMatchesForwardSamples(t *testing.T) {
 			m, s := p.Mean(tt), p.Std(tt)
 			mean, m2 := 0.0, 0.0
 			for i := range x0 {
-				x := m*x0[i] + s*rng.NormFloat64() // SPEC Eq 21
+				x := m*x0[i] + s*rng.NormFloat64() // theory eq. 31
 				mean += x
 				m2 += x * x
 			}

@@ -1,12 +1,12 @@
 // Package heat solves the one-dimensional forward PDE of the paper on a grid,
 // to show numerically what the closed forms say (notebook 01):
 //
-//	∂p/∂t = β(t)/2 ∂x(x p) + g²(t)/2 ∂²p/∂x²      (SPEC Eq 17; Eq 1 when β = 0)
+//	∂p/∂t = β(t)/2 ∂x(x p) + g²(t)/2 ∂²p/∂x²      (theory eq. 27; theory eq. 1 when β = 0)
 //
 // Solve integrates it by finite differences (Crank–Nicolson in time, central
 // differences in space, p = 0 at both ends); Green evaluates the solution as
 // the Green's-function integral p_t(x) = ∫ G_t(x|x') p0(x') dx' with the
-// Gaussian kernel of mean m(t)x' and standard deviation s(t) (SPEC Eqs 2–3, 19).
+// Gaussian kernel of mean m(t)x' and standard deviation s(t) (theory eqs. 3, 6, 29).
 // Both agree with each other and with the exact Gaussian-data solution to
 // second order in the grid spacing.
 package heat
@@ -66,7 +66,7 @@ func (g Grid) Mass(p []float64) float64 {
 	return s * g.Dx()
 }
 
-// Coefficients are the time-dependent coefficients of SPEC Eq 17. Every
+// Coefficients are the time-dependent coefficients of theory eq. 27. Every
 // sde.Process satisfies this interface.
 type Coefficients interface {
 	// Beta is the drift coefficient β(t).
@@ -75,7 +75,7 @@ type Coefficients interface {
 	G2(t float64) float64
 }
 
-// Heat is the pure heat equation of SPEC Eq 1, ∂p/∂t = γ(t)/2 ∂²p/∂x²: β = 0 and
+// Heat is the pure heat equation of theory eq. 1, ∂p/∂t = γ(t)/2 ∂²p/∂x²: β = 0 and
 // g² = Gamma(t).
 type Heat struct {
 	// Gamma is γ(t) ≥ 0.
@@ -103,7 +103,7 @@ func checkDensity(g Grid, p []float64) error {
 	return nil
 }
 
-// Solve integrates SPEC Eq 17 from t0 to t1 with `steps` Crank–Nicolson steps
+// Solve integrates theory eq. 27 from t0 to t1 with `steps` Crank–Nicolson steps
 // (coefficients at each step's midpoint, so second order in time) and returns
 // p at t1. p0 holds the density at t0 on the grid; the solution is held at 0 at
 // both ends, so the grid must be wide enough for the density to vanish there.
@@ -169,7 +169,7 @@ func Solve(g Grid, p0 []float64, c Coefficients, t0, t1 float64, steps int) ([]f
 
 // Green returns p(x) = ∫ G(x|x') p0(x') dx' on the grid (trapezoid rule), where
 // G(x|x') is the Gaussian kernel of mean m·x' and standard deviation s
-// (SPEC Eqs 3 and 19; VE: m = 1, s = σ(t)). The quadrature needs s ≥ Dx.
+// (theory eqs. 6 and 29; VE: m = 1, s = σ(t)). The quadrature needs s ≥ Dx.
 func Green(g Grid, p0 []float64, m, s float64) ([]float64, error) {
 	if err := checkDensity(g, p0); err != nil {
 		return nil, err

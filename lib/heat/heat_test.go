@@ -16,7 +16,7 @@ func maxAbsDiff(a, b []float64) float64 {
 	return m
 }
 
-// exact is the solution for Gaussian data N(mu0, v0): N(m mu0, m² v0 + s²) (SPEC Eq 19).
+// exact is the solution for Gaussian data N(mu0, v0): N(m mu0, m² v0 + s²) (theory eq. 34).
 func exact(g Grid, p sde.Process, t, mu0, v0 float64) []float64 {
 	m, s := p.Mean(t), p.Std(t)
 	return g.Eval(func(x float64) float64 { return Normal(x, m*mu0, math.Sqrt(m*m*v0+s*s)) })
@@ -73,7 +73,7 @@ func TestSolveAndGreenMatchExact(t *testing.T) {
 		}
 
 		g := Grid{Min: -14, Max: 14, N: 1401}
-		// Green's function from t = 0: p0 is the data density itself (SPEC Eq 2).
+		// Green's function from t = 0: p0 is the data density itself (theory eq. 3).
 		p0 := g.Eval(func(x float64) float64 { return Normal(x, mu0, math.Sqrt(v0)) })
 		got, err := Green(g, p0, p.Mean(t1), p.Std(t1))
 		if err != nil {
@@ -85,7 +85,7 @@ func TestSolveAndGreenMatchExact(t *testing.T) {
 	}
 }
 
-// The pure heat equation (SPEC Eq 1) with γ(t) = 2t spreads a Gaussian by σ²(t) = t² (SPEC Eq 4).
+// The pure heat equation (theory eq. 1) with γ(t) = 2t spreads a Gaussian by σ²(t) = t² (theory eq. 5).
 func TestHeatGamma(t *testing.T) {
 	g := Grid{Min: -10, Max: 10, N: 801}
 	p0 := g.Eval(func(x float64) float64 { return Normal(x, 0, 0.5) })

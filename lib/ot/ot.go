@@ -1,6 +1,6 @@
 // Package ot computes entropic optimal transport (Sinkhorn) costs between two
 // empirical sample sets with uniform weights, the metric of the paper's
-// Table 2 (SPEC §5: Sinkhorn–Knopp via POT, reg 0.01, value ⟨P, M⟩ as
+// Table 2 (theory eqs. 79–83: Sinkhorn–Knopp via POT, reg 0.01, value ⟨P, M⟩ as
 // POT's ot.sinkhorn2 returns it).
 //
 // Two methods are offered:

@@ -3,10 +3,10 @@
 // lib/sample return only the final state; here every step is kept.
 //
 //   - Forward draws exact paths of the forward SDE dx = −β/2 x dt + g dw
-//     (SPEC Eq 17's particle picture) by its Gaussian transitions
-//     x_{t'} = (m(t')/m(t)) x_t + sqrt(s(t')² − (m(t')/m(t))² s(t)²) z (SPEC Eqs 19, 21).
+//     (theory eq. 27's particle picture) by its Gaussian transitions
+//     x_{t'} = (m(t')/m(t)) x_t + sqrt(s(t')² − (m(t')/m(t))² s(t)²) z (theory eq. 33).
 //   - Reverse records sample.EulerMaruyama's steps (reverse drift–diffusion
-//     equation with parameter α, SPEC Eqs 25–26) through its Observe hook.
+//     equation with parameter α, theory eqs. 42, 67) through its Observe hook.
 package paths
 
 import (

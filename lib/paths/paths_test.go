@@ -31,7 +31,7 @@ func proc(t *testing.T, name string) sde.Process {
 }
 
 // Forward paths from x0 = 2 have mean m(t)·2, variance s²(t), and covariance
-// Cov(x_t, x_u) = m(u)/m(t)·s²(t) for t < u (SPEC Eq 19 / the Markov property).
+// Cov(x_t, x_u) = m(u)/m(t)·s²(t) for t < u (theory eq. 33 / the Markov property).
 func TestForwardMoments(t *testing.T) {
 	const n = 20000
 	for _, name := range []string{"ve", "vp"} {

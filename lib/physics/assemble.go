@@ -63,7 +63,7 @@ func (d *discretization) quadXY(i, j int, upper bool, g int) (x, y float64) {
 	return xi + m.HX*(l[1]+l[2]), yj + m.HY*l[2] // a, b, c
 }
 
-// velocity returns the x-velocity u_max·4y(H−y)/H² (SPEC §6).
+// velocity returns the x-velocity u_max·4y(H−y)/H² (theory eq. 86).
 func (d *discretization) velocity(y float64) float64 {
 	return d.umax * 4 * y * (Height - y) / (Height * Height)
 }
@@ -152,7 +152,7 @@ func (d *discretization) applyStencil(s, c, out []float64) {
 }
 
 // addReaction subtracts the logistic reaction ∫ r c(1 − c/K) φ_p from res (if non-nil) and its Jacobian
-// ∫ r (1 − 2c/K) φ_p φ_q from the stencil jac (if non-nil), for the nodal field c (SPEC Eq 52, weak form).
+// ∫ r (1 − 2c/K) φ_p φ_q from the stencil jac (if non-nil), for the nodal field c (theory eq. 104).
 // It returns the reaction integral ∫ r c(1 − c/K) over the domain.
 func (d *discretization) addReaction(c, res, jac []float64) float64 {
 	if d.rate == 0 {

@@ -1,5 +1,5 @@
-// Package physics implements the forward models of the flux-inversion problems (SPEC §6, §7):
-// steady advection–diffusion (linear) and advection–diffusion–reaction (nonlinear, SPEC Eq 52) on the
+// Package physics implements the forward models of the flux-inversion problems (theory §6):
+// steady advection–diffusion (linear) and advection–diffusion–reaction (nonlinear, theory eq. 101) on the
 // channel (0, L) × (0, H), discretised with P1 finite elements on a structured triangulation, mapping
 // 30 piecewise-constant wall fluxes to 30 sensor readings.
 package physics
@@ -15,7 +15,7 @@ const NumSegments = 30
 // NumSensors is the number of sensors: bottom row (y = 0.5) left to right, then top row (y = H − 0.5).
 const NumSensors = 30
 
-// Channel geometry and segment layout (SPEC §6).
+// Channel geometry and segment layout (theory §6.1–§6.2).
 const (
 	// Length is the channel length L.
 	Length = 8.5
@@ -44,7 +44,7 @@ const (
 
 // Config holds the parameters of a forward model.
 type Config struct {
-	// Problem is "linear" (advection–diffusion) or "nonlinear" (with logistic reaction, SPEC Eq 52).
+	// Problem is "linear" (advection–diffusion) or "nonlinear" (with logistic reaction, theory eq. 101).
 	Problem string `json:"problem"`
 	// NX, NY are the numbers of grid cells along x and y (each cell is split into two triangles).
 	NX int `json:"nx"`

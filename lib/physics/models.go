@@ -258,7 +258,7 @@ func readCache(path string, params []float64) ([]float64, bool) {
 	return g.Data, true
 }
 
-// NonlinearModel solves the advection–diffusion–reaction problem (SPEC Eq 52) by Newton's method per call.
+// NonlinearModel solves the advection–diffusion–reaction problem (theory eq. 101) by Newton's method per call.
 type NonlinearModel struct {
 	cfg  Config
 	mesh Mesh
@@ -266,7 +266,7 @@ type NonlinearModel struct {
 	warm []float64       // solution for the prior-mean flux q ≡ 2: the Newton starting point of every solve
 }
 
-// warmFlux is the flux of the warm-start solution (the prior mean of SPEC §6).
+// warmFlux is the flux of the warm-start solution (the prior mean of theory §6.4).
 const warmFlux = 2.0
 
 // NewNonlinearModel prepares the discretisation of a nonlinear Config.

@@ -251,7 +251,7 @@ func TestNewtonQuadraticConvergence(t *testing.T) {
 	}
 	t.Logf("from K(1-exp(-3x)):\n%s", rep)
 	if !rep.Converged || rep.Iterations > 8 {
-		t.Fatalf("want convergence in ≤ 8 iterations (SPEC §7: 5–8), got %+v", rep)
+		t.Fatalf("want convergence in ≤ 8 iterations (theory §6.7: 5–8), got %+v", rep)
 	}
 	checked := 0
 	for k := 0; k+1 < len(rep.Updates); k++ {
@@ -285,7 +285,7 @@ func TestNewtonQuadraticConvergence(t *testing.T) {
 			t.Fatalf("node %d: warm-start solution %v, c0-start solution %v", r, sol.C[r], c[r])
 		}
 	}
-	// Sensor values: ≈ 0.1–0.4 at the inlet, close to K = 2 downstream (SPEC §7).
+	// Sensor values: ≈ 0.1–0.4 at the inlet, close to K = 2 downstream (theory §6.7).
 	s := sol.Sensors()
 	if s[0] < 0.05 || s[0] > 0.6 || s[14] < 1.8 || s[14] > 2.4 {
 		t.Errorf("sensor profile %v outside the expected ranges", s)
@@ -298,7 +298,7 @@ func TestNewtonNonConvergenceIsError(t *testing.T) {
 	if _, err := NewNonlinearModel(cfg); err == nil || !strings.Contains(err.Error(), "did not converge") {
 		t.Fatalf("want a non-convergence error, got %v", err)
 	}
-	// From c = 0, Newton at r = 10 does not converge in the default budget either (SPEC §7), but the model's
+	// From c = 0, Newton at r = 10 does not converge in the default budget either (theory §6.7), but the model's
 	// continuation fallback does.
 	cfg.NewtonMaxIter = 0
 	mesh, _ := NewMesh(cfg.NX, cfg.NY)

@@ -77,7 +77,7 @@ type newtonOptions struct {
 	rate    float64   // reaction rate to use (for continuation)
 }
 
-// initialProfile returns c0(x) = K(1 − e^{−3x}) (SPEC §7: Newton from c = 0 diverges; from c0 it converges).
+// initialProfile returns c0(x) = K(1 − e^{−3x}) (theory eq. 105: Newton from c = 0 diverges; from c0 it converges).
 func (d *discretization) initialProfile() []float64 {
 	m := d.mesh
 	c := make([]float64, m.NumNodes())

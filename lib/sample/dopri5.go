@@ -31,7 +31,7 @@ const (
 	dpErrOrder  = 4
 )
 
-// DoPri5 integrates the probability-flow ODE (SPEC Eq 28) from T to Eps with
+// DoPri5 integrates the probability-flow ODE (theory eq. 46) from T to Eps with
 // the adaptive Dormand–Prince 5(4) pair (FSAL), reproducing scipy's
 // solve_ivp(method="RK45"): initial step from select_initial_step, error norm
 // RMS(err/(atol + rtol·max(|y|,|y_new|))), accepted when < 1, step factor

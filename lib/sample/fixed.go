@@ -7,8 +7,8 @@ import (
 	"github.com/pdediff/pdediff/lib/sde"
 )
 
-// EulerMaruyama integrates the reverse-time SDE family of SPEC Eq 25 with the
-// Euler–Maruyama scheme of SPEC Eq 26 on a uniform grid of opts.Steps steps from
+// EulerMaruyama integrates the reverse-time SDE family of theory eq. 42 with the
+// Euler–Maruyama scheme of theory eq. 67 on a uniform grid of opts.Steps steps from
 // t = T to t = Eps:
 //
 //	x ← x + Δτ [β/2 x + (1+α)/2 g² S(x,t)] + sqrt(α g² Δτ) z,
@@ -51,21 +51,21 @@ func EulerMaruyama(proc sde.Process, score ScoreFunc, opts Options) (Result, err
 	return r.finish(r.steps, 0), nil
 }
 
-// ODEEuler integrates the probability-flow ODE (SPEC Eq 28) with opts.Steps
+// ODEEuler integrates the probability-flow ODE (theory eq. 46) with opts.Steps
 // explicit Euler steps from T to Eps (first order; NFE = Steps). It equals
 // EulerMaruyama with α = 0.
 func ODEEuler(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 	return fixedStep(proc, score, opts, "euler", eulerStep, 1)
 }
 
-// ODEHeun integrates the probability-flow ODE (SPEC Eq 28) with opts.Steps
+// ODEHeun integrates the probability-flow ODE (theory eq. 46) with opts.Steps
 // steps of Heun's method (explicit trapezoidal rule, second order; NFE =
 // 2·Steps).
 func ODEHeun(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 	return fixedStep(proc, score, opts, "heun", heunStep, 2)
 }
 
-// ODERK4 integrates the probability-flow ODE (SPEC Eq 28) with opts.Steps steps
+// ODERK4 integrates the probability-flow ODE (theory eq. 46) with opts.Steps steps
 // of the classical fourth-order Runge–Kutta method (NFE = 4·Steps).
 func ODERK4(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
 	return fixedStep(proc, score, opts, "rk4", rk4Step, 4)

@@ -11,7 +11,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 )
 
-// Defaults of the samplers (SPEC §8).
+// Defaults of the samplers (theory §4.3).
 const (
 	// DefaultEps is the final forward time of the reverse integration.
 	DefaultEps = 1e-3
@@ -30,7 +30,7 @@ type Options struct {
 	// D must be set and N may be 0 (then N = len(XT)/D).
 	N, D int
 	// XT, if non-nil, is the starting state at t = T (row-major N×D, copied);
-	// otherwise the start is drawn from N(0, PriorStd² I) (SPEC Eq 25).
+	// otherwise the start is drawn from N(0, PriorStd² I) (theory eq. 66).
 	XT []float64
 	// Seed seeds the PCG generator (math/rand/v2) used for the prior draw and
 	// the Brownian increments: the same seed gives the same numbers.
@@ -40,7 +40,7 @@ type Options struct {
 	// Steps is the number of uniform steps of the fixed-step samplers; 0 means
 	// DefaultSteps.
 	Steps int
-	// Alpha ≥ 0 is the noise parameter of EulerMaruyama (SPEC Eq 26): 1 is
+	// Alpha ≥ 0 is the noise parameter of EulerMaruyama (theory eq. 67): 1 is
 	// Song's reverse SDE, 0 the probability-flow ODE. Its zero value is 0.
 	Alpha float64
 	// Rtol and Atol are DoPri5's tolerances; 0 means DefaultTol.

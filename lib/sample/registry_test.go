@@ -121,7 +121,7 @@ func cmpF(a, b float64) int {
 	return 0
 }
 
-// ReverseDrift is −β/2 x − (1+α)/2 g² S (theory eq. REV).
+// ReverseDrift is −β/2 x − (1+α)/2 g² S (theory eq. 47).
 func TestReverseDrift(t *testing.T) {
 	p := mustProc(t, family(2, sde.VariantPower))
 	x, s := []float64{0.5, -2}, []float64{1.5, 0.25}

@@ -49,8 +49,8 @@ func TestConvergenceOrder(t *testing.T) {
 	}
 }
 
-// TestEulerMaruyamaAlphaZeroIsODEEuler: SPEC Eq 26 with α = 0 is explicit Euler
-// on the PF-ODE (SPEC Eq 28).
+// TestEulerMaruyamaAlphaZeroIsODEEuler: theory eq. 67 with α = 0 is explicit Euler
+// on the PF-ODE (theory eq. 46).
 func TestEulerMaruyamaAlphaZeroIsODEEuler(t *testing.T) {
 	p := mustProc(t, family(2, sde.VariantPower))
 	g := gaussian1D(t, -0.3, 0.8)

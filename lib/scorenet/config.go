@@ -1,6 +1,6 @@
 // Package scorenet implements the paper's MLP score network S_θ(x_t, y, η, t)
-// (SPEC §8) on GoMLX: input concat(x_t, y, η, e(t)) with the time embedding of
-// SPEC Eq 59, ReLU hidden layers of equal width and a linear output of the
+// (theory §4.1) on GoMLX: input concat(x_t, y, η, e(t)) with the time embedding of
+// theory eq. 64, ReLU hidden layers of equal width and a linear output of the
 // dimension of x. Parameters live in a GoMLX model.Store so that training
 // (lib/train) updates them inside compiled graphs and GoMLX checkpoints save
 // them; Score evaluates a whole batch in one graph execution on the host.
@@ -13,7 +13,7 @@ import (
 
 // Activation names accepted in Config.Activation.
 const (
-	// ActivationReLU is max(x, 0), the paper's activation (SPEC §8).
+	// ActivationReLU is max(x, 0), the paper's activation (theory §4.1).
 	ActivationReLU = "relu"
 )
 
@@ -24,7 +24,7 @@ const (
 	DefaultActivation   = ActivationReLU
 )
 
-// EmbedDim is the length of the time embedding e(t) (SPEC Eq 59).
+// EmbedDim is the length of the time embedding e(t) (theory eq. 64).
 const EmbedDim = 4
 
 // Config describes the network. The conditioning row passed to the network is
@@ -96,7 +96,7 @@ func (c Config) NumParams() int {
 	return n + in*c.XDim + c.XDim
 }
 
-// TimeEmbedding is e(t) = [t − 1/2, cos 2πt, sin 2πt, −cos 4πt] (SPEC Eq 59),
+// TimeEmbedding is e(t) = [t − 1/2, cos 2πt, sin 2πt, −cos 4πt] (theory eq. 64),
 // the host-side twin of the in-graph EmbedTime.
 func TimeEmbedding(t float64) [EmbedDim]float64 {
 	return [EmbedDim]float64{t - 0.5, math.Cos(2 * math.Pi * t), math.Sin(2 * math.Pi * t), -math.Cos(4 * math.Pi * t)}

@@ -10,7 +10,7 @@ import (
 )
 
 // TestBackwardMatchesAutodiff checks the hand-written backward pass against
-// GoMLX's reverse-mode autodiff for the loss mean((s·S + z)²) of SPEC Eq 45.
+// GoMLX's reverse-mode autodiff for the loss mean((s·S + z)²) of theory eq. 61.
 func TestBackwardMatchesAutodiff(t *testing.T) {
 	be := testBackend(t)
 	cfg := Config{XDim: 3, YDim: 2, MaskDim: 1, HiddenLayers: 3, Width: 16}.WithDefaults()

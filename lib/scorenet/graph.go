@@ -8,7 +8,7 @@ import (
 	. "github.com/gomlx/gomlx/core/graph" //nolint:revive // GoMLX graph DSL
 )
 
-// EmbedTime returns e(t) (SPEC Eq 59) for t of shape [n, 1]: shape [n, 4].
+// EmbedTime returns e(t) (theory eq. 64) for t of shape [n, 1]: shape [n, 4].
 func EmbedTime(t *Node) *Node {
 	return Concatenate([]*Node{
 		AddScalar(t, -0.5),
@@ -89,7 +89,7 @@ func ApplyTrace(cfg Config, params []*Node, x, cond, t *Node) (*Node, *Trace) {
 	return h, tr
 }
 
-// EmbedTimeT is EmbedTime in feature-major layout: t [1, n] → e(t) [4, n] (SPEC Eq 59).
+// EmbedTimeT is EmbedTime in feature-major layout: t [1, n] → e(t) [4, n] (theory eq. 64).
 func EmbedTimeT(t *Node) *Node {
 	return Concatenate([]*Node{
 		AddScalar(t, -0.5),

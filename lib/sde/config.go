@@ -29,13 +29,13 @@ type Config struct {
 // ProcessNames returns the valid Config.Process values (a fresh slice).
 func ProcessNames() []string { return []string{"ve", "vp", "vpfamily"} }
 
-// ToyConfig returns the SPEC §8 settings of Section 6.1 for the named process:
+// ToyConfig returns the settings of Section 6.1 (theory §1.5, §5.1) for the named process:
 // σ_max = 12, β_min = 0.001, β_max = 15, T = 1 (κ = 1, power variant).
 func ToyConfig(process string) Config {
 	return Config{Process: process, Kappa: 1, Variant: VariantPower, SigmaMax: 12, BetaMin: 0.001, BetaMax: 15, T: 1}
 }
 
-// FluxConfig returns the SPEC §8 settings of Section 6.2: σ_max = 5,
+// FluxConfig returns the settings of Section 6.2 (theory §1.5, §4.4): σ_max = 5,
 // β_min = 0.001, β_max = 15, T = 1.
 func FluxConfig(process string) Config {
 	c := ToyConfig(process)

@@ -5,16 +5,16 @@ import (
 	"math"
 )
 
-// Variant names a closed form of the paper's one-parameter VP family (SPEC §1.3,
-// open question 1). Both share m = e^(−B/2) and reduce to Song's VP at κ = 1.
+// Variant names a closed form of the paper's one-parameter VP family (theory §1.3,
+// our choice 1 of theory §8.2). Both share m = e^(−B/2) and reduce to Song's VP at κ = 1.
 type Variant string
 
 const (
-	// VariantPower (default) is the reconstruction of SPEC Eqs 13–16:
+	// VariantPower (default) is the reconstruction of theory eqs. 16–24:
 	// ξ = (1 + σ^(2κ))^(−1/(2κ)), so m^(2κ) + s^(2κ) = 1,
 	// s = (1 − e^(−κB))^(1/(2κ)), g² = ξ²γ = β·s^(2−2κ).
 	VariantPower Variant = "power"
-	// VariantAlt is SPEC's "alternative candidate": s² = 1 − m^(2κ) = 1 − e^(−κB),
+	// VariantAlt is the "alt" variant of theory eq. 26: s² = 1 − m^(2κ) = 1 − e^(−κB),
 	// g² = β(1 + (κ − 1)e^(−κB)).
 	VariantAlt Variant = "alt"
 )
@@ -22,7 +22,7 @@ const (
 // Variants returns the valid family variants (a fresh slice).
 func Variants() []Variant { return []Variant{VariantPower, VariantAlt} }
 
-// Family is the paper's new one-parameter family of VP processes (SPEC §1.3)
+// Family is the paper's new one-parameter family of VP processes (theory §1.3)
 // with parameter κ > 0; κ = 1 is Song et al.'s VP for either variant.
 //
 // For the power variant with κ > 1 the diffusion coefficient g² = β s^(2−2κ)
@@ -74,13 +74,13 @@ func (p *Family) Name() string { return "vpfamily" }
 // T returns the final time.
 func (p *Family) T() float64 { return p.t }
 
-// Mean returns m(t) = e^(−B(t)/2) (SPEC Eq 57).
+// Mean returns m(t) = e^(−B(t)/2) (theory eq. 21).
 func (p *Family) Mean(t float64) float64 { return math.Exp(-0.5 * p.beta.Integral(t)) }
 
 // oneMinus returns 1 − e^(−κB(t)) without cancellation.
 func (p *Family) oneMinus(t float64) float64 { return -math.Expm1(-p.kappa * p.beta.Integral(t)) }
 
-// Std returns s(t): (1 − e^(−κB))^(1/(2κ)) for the power variant (SPEC Eq 57),
+// Std returns s(t): (1 − e^(−κB))^(1/(2κ)) for the power variant (theory eq. 22),
 // (1 − e^(−κB))^(1/2) for the alt variant.
 func (p *Family) Std(t float64) float64 {
 	if p.variant == VariantAlt {
@@ -92,8 +92,8 @@ func (p *Family) Std(t float64) float64 {
 // Beta returns β(t).
 func (p *Family) Beta(t float64) float64 { return p.beta.Beta(t) }
 
-// G2 returns g²(t): β(1 − e^(−κB))^((1−κ)/κ) for the power variant (SPEC
-// Eq 16), β(1 + (κ − 1)e^(−κB)) for the alt variant. Both satisfy the variance
+// G2 returns g²(t): β(1 − e^(−κB))^((1−κ)/κ) for the power variant (theory
+// eq. 23), β(1 + (κ − 1)e^(−κB)) for the alt variant (theory eq. 26). Both satisfy the variance
 // ODE d(s²)/dt = −β s² + g². See the type's doc for t = 0 with κ > 1.
 func (p *Family) G2(t float64) float64 {
 	b := p.beta.Beta(t)
@@ -127,5 +127,5 @@ func (p *Family) G2(t float64) float64 {
 	}
 }
 
-// PriorStd returns 1 (s(t) → 1 as B → ∞ for every κ, SPEC Eq 7).
+// PriorStd returns 1 (s(t) → 1 as B → ∞ for every κ, theory eq. 10).
 func (p *Family) PriorStd() float64 { return 1 }

@@ -1,7 +1,7 @@
 package sde
 
 // ReverseDrift writes into out the forward-time drift of the reverse process
-// with noise parameter alpha (theory eq. REV):
+// with noise parameter alpha (theory eq. 47):
 //
 //	dx = [−β(t)/2 · x − (1+α)/2 · g²(t) · S(x, t)] dt + sqrt(α g²(t)) dw̄,
 //

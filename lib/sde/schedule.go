@@ -6,7 +6,7 @@ import (
 )
 
 // BetaSchedule is the user-chosen drift function β(t) of the VP-type processes
-// (SPEC Table 1, §8) together with its integral B(t) = ∫₀ᵗ β(t') dt' in closed
+// (theory §1.4–§1.5 and Table 1) together with its integral B(t) = ∫₀ᵗ β(t') dt' in closed
 // form.
 type BetaSchedule interface {
 	// Beta returns β(t).
@@ -17,7 +17,7 @@ type BetaSchedule interface {
 	String() string
 }
 
-// LinearBeta is β(t) = Min + t·(Max − Min) (SPEC §8; Song et al. VP schedule
+// LinearBeta is β(t) = Min + t·(Max − Min) (theory eq. 36; Song et al. VP schedule
 // with T = 1).
 type LinearBeta struct {
 	Min, Max float64
@@ -41,13 +41,13 @@ func NewLinearBeta(min, max float64) (LinearBeta, error) {
 // Beta returns Min + t(Max − Min).
 func (b LinearBeta) Beta(t float64) float64 { return b.Min + t*(b.Max-b.Min) }
 
-// Integral returns B(t) = Min·t + (Max − Min)t²/2 (SPEC §8).
+// Integral returns B(t) = Min·t + (Max − Min)t²/2 (theory eq. 36).
 func (b LinearBeta) Integral(t float64) float64 { return b.Min*t + 0.5*(b.Max-b.Min)*t*t }
 
 // String describes the schedule.
 func (b LinearBeta) String() string { return fmt.Sprintf("linear(%g,%g)", b.Min, b.Max) }
 
-// ConstantBeta is β(t) = Value, used for Figure 1 (SPEC §1.3, β̄ = 1).
+// ConstantBeta is β(t) = Value, used for Figure 1 (theory §1.3, β̄ = 1).
 type ConstantBeta struct {
 	Value float64
 }

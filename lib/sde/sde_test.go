@@ -10,7 +10,7 @@ import (
 )
 
 // testProcesses returns the processes every property test runs over: VE and VP
-// at the SPEC §8 toy settings and the family at κ ∈ {0.5, 2} in both variants.
+// at the toy settings of theory §5.1 and the family at κ ∈ {0.5, 2} in both variants.
 func testProcesses(t *testing.T) map[string]Process {
 	t.Helper()
 	lin, err := NewLinearBeta(0.001, 15)
@@ -39,7 +39,7 @@ func testProcesses(t *testing.T) map[string]Process {
 }
 
 func TestClosedFormsMatchQuadrature(t *testing.T) {
-	// VE: σ²(t) = ∫₀ᵗ γ (SPEC Eq 4); VP: B(t) = ∫₀ᵗ β.
+	// VE: σ²(t) = ∫₀ᵗ γ (theory eq. 5); VP: B(t) = ∫₀ᵗ β.
 	ve, _ := NewVE(12, 1)
 	lin, _ := NewLinearBeta(0.001, 15)
 	for _, tt := range []float64{0.001, 0.1, 0.37, 0.8, 1} {
@@ -58,7 +58,7 @@ func TestClosedFormsMatchQuadrature(t *testing.T) {
 	if got := c.Integral(7); got != 7 {
 		t.Errorf("constant B(7) = %v, want 7", got)
 	}
-	// Known endpoints (SPEC §8): VE σ(1) ≈ 5.37 (σ_max=12), ≈ 2.73 (σ_max=5); VP m(1) = e^{-3.75/…}.
+	// Known endpoints (theory §1.5): VE σ(1) ≈ 5.36 (σ_max=12), ≈ 2.73 (σ_max=5); VP m(1) = e^{-3.75/…}.
 	ve5, _ := NewVE(5, 1)
 	vp, _ := NewVP(lin, 1)
 	for _, c := range []struct {
@@ -74,7 +74,7 @@ func TestClosedFormsMatchQuadrature(t *testing.T) {
 		}
 	}
 	if math.Abs(ve.Std(1)-5.37) > 0.01 || math.Abs(ve5.Std(1)-2.73) > 0.01 {
-		t.Errorf("VE endpoints %v %v, SPEC says about 5.37 and 2.73", ve.Std(1), ve5.Std(1))
+		t.Errorf("VE endpoints %v %v, theory §1.5 gives about 5.36 and 2.73", ve.Std(1), ve5.Std(1))
 	}
 }
 
@@ -140,7 +140,7 @@ func TestFamilyInvariantAndKappaOne(t *testing.T) {
 	}
 }
 
-// TestVarianceODE checks d(s²)/dt = −β s² + g² (the second moment of SPEC Eq 17)
+// TestVarianceODE checks d(s²)/dt = −β s² + g² (theory eq. 32, the second moment of theory eq. 27)
 // and dm/dt = −β m/2 by central differences.
 func TestVarianceODE(t *testing.T) {
 	for name, p := range testProcesses(t) {
@@ -162,7 +162,7 @@ func TestVarianceODE(t *testing.T) {
 func sq(x float64) float64 { return x * x }
 
 // TestKernelSolvesForwardPDE checks by finite differences that the 1-D Gaussian
-// kernel N(x; m x0, s²) solves ∂p/∂t = β/2 ∂x(x p) + g²/2 ∂²p/∂x² (SPEC Eq 17).
+// kernel N(x; m x0, s²) solves ∂p/∂t = β/2 ∂x(x p) + g²/2 ∂²p/∂x² (theory eq. 27).
 func TestKernelSolvesForwardPDE(t *testing.T) {
 	const x0 = 0.7
 	for name, p := range testProcesses(t) {

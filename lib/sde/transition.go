@@ -8,7 +8,7 @@ import (
 // Transition returns the exact Markov transition of the forward process from
 // t1 to t2 ≥ t1: x_{t2} | x_{t1} ~ N(ratio·x_{t1}, std²) with
 // ratio = m(t2)/m(t1) and std² = s²(t2) − ratio²·s²(t1). Composing it with the
-// kernel at t1 reproduces the kernel N(m(t2) x0, s²(t2)) of SPEC Eq 19; it is
+// kernel at t1 reproduces the kernel N(m(t2) x0, s²(t2)) of theory eq. 29 (the transition is theory eq. 33); it is
 // used to draw forward sample paths without discretisation error.
 func Transition(p Process, t1, t2 float64) (ratio, std float64, err error) {
 	if err := CheckTime(p, t1); err != nil {

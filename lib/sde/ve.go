@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// VE is the variance-exploding process (SPEC Eqs 1–4, §8): β = 0, m = 1,
+// VE is the variance-exploding process (theory eqs. 1–6, 35): β = 0, m = 1,
 // g²(t) = γ(t) = σ_max^(2t), s²(t) = σ²(t) = (σ_max^(2t) − 1)/(2 ln σ_max).
 type VE struct {
 	sigmaMax, logSigmaMax, t float64
@@ -34,7 +34,7 @@ func (p *VE) T() float64 { return p.t }
 // Mean returns m(t) = 1.
 func (p *VE) Mean(float64) float64 { return 1 }
 
-// Std returns s(t) = σ(t) = sqrt((σ_max^(2t) − 1)/(2 ln σ_max)) (SPEC Eq 4, §8).
+// Std returns s(t) = σ(t) = sqrt((σ_max^(2t) − 1)/(2 ln σ_max)) (theory eqs. 5, 35).
 func (p *VE) Std(t float64) float64 {
 	// expm1 keeps full relative accuracy for small t.
 	return math.Sqrt(math.Expm1(2*t*p.logSigmaMax) / (2 * p.logSigmaMax))
@@ -43,7 +43,7 @@ func (p *VE) Std(t float64) float64 {
 // Beta returns 0 (no drift).
 func (p *VE) Beta(float64) float64 { return 0 }
 
-// G2 returns g²(t) = γ(t) = σ_max^(2t) (SPEC Eq 17, §8).
+// G2 returns g²(t) = γ(t) = σ_max^(2t) (theory eqs. 27, 35).
 func (p *VE) G2(t float64) float64 { return math.Exp(2 * t * p.logSigmaMax) }
 
 // PriorStd returns s(T).

@@ -5,7 +5,7 @@ import (
 	"math"
 )
 
-// VP is the variance-preserving process of Song et al. (SPEC §1.2, Table 1):
+// VP is the variance-preserving process of Song et al. (theory eq. 25, Table 1):
 // m = e^(−B/2), s² = 1 − e^(−B), g² = β, with B(t) = ∫₀ᵗ β.
 type VP struct {
 	beta BetaSchedule
@@ -41,7 +41,7 @@ func (p *VP) Std(t float64) float64 { return math.Sqrt(-math.Expm1(-p.beta.Integ
 // Beta returns β(t).
 func (p *VP) Beta(t float64) float64 { return p.beta.Beta(t) }
 
-// G2 returns g²(t) = β(t) (SPEC Eq 18).
+// G2 returns g²(t) = β(t) (theory eq. 28).
 func (p *VP) G2(t float64) float64 { return p.beta.Beta(t) }
 
 // PriorStd returns 1.

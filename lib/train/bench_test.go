@@ -10,7 +10,7 @@ import (
 	"github.com/pdediff/pdediff/lib/scorenet"
 )
 
-// benchNets are the paper's two networks (SPEC §8): 2x256 for the 1-D
+// benchNets are the paper's two networks (theory §4.1): 2x256 for the 1-D
 // conditional densities (x, y scalars) and 4x256 for the flux inversion with
 // sensor masks (x, y, η 30-D).
 var benchNets = []struct {

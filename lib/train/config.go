@@ -1,11 +1,11 @@
 // Package train fits a score network (lib/scorenet) to paired samples (x, y)
-// by conditional denoising score matching with the s(t)² weighting of SPEC
-// Eq 45:
+// by conditional denoising score matching with the s(t)² weighting of theory
+// eq. 61:
 //
 //	L(θ) = mean over the batch and the components of x of
 //	       ‖ s(t)·S_θ(m(t)·x0 + s(t)·z, y, t) + z ‖²,   z ~ N(0, I),
 //
-// with Adam (SPEC §8). The forward process enters only through m(t) and s(t),
+// with Adam (theory §4.2). The forward process enters only through m(t) and s(t),
 // evaluated on the host (lib/sde Process); t and z are drawn on the host from
 // seeded PCG streams, so the same seed gives the same loss curve and weights on
 // the same backend, independently of how many optimiser steps run per graph
@@ -25,7 +25,7 @@ import (
 
 // Time-sampling schemes for Config.TimeSampling.
 const (
-	// TimeUniform draws t ~ U(0, T) (SPEC Eq 44-45; safe because s(t) multiplies the output).
+	// TimeUniform draws t ~ U(0, T) (theory eqs. 60-61; safe because s(t) multiplies the output).
 	TimeUniform = "uniform"
 	// TimeUniformEps draws t ~ U(eps, T) with eps = Config.TimeEps.
 	TimeUniformEps = "uniform-eps"

@@ -83,7 +83,7 @@ type Result struct {
 	Elapsed time.Duration
 }
 
-// Train runs denoising score matching (SPEC Eq 45) on net under the forward
+// Train runs denoising score matching (theory eq. 61) on net under the forward
 // process proc. It continues from the step count and optimiser state stored in
 // net (a network returned by scorenet.Load from a checkpoint of an earlier
 // call resumes exactly where it stopped) until Epochs·⌊N/B⌋ steps are done.
@@ -295,7 +295,7 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 		for d := range xd {
 			zi := rng.NormFloat64()
 			z[d*b.B+i] = float32(zi)
-			xt[d*b.B+i] = float32(mi*b.data.X[r*xd+d] + si*zi) // SPEC Eq 21
+			xt[d*b.B+i] = float32(mi*b.data.X[r*xd+d] + si*zi) // theory eq. 31
 		}
 		for d := range cd {
 			cond[d*b.B+i] = float32(b.data.Cond[r*cd+d])
@@ -447,7 +447,7 @@ func (st *state) run(b *batcher, k int, cfg Config) ([]float64, error) {
 	return losses, nil
 }
 
-// graphFn builds K unrolled steps of loss (SPEC Eq 45), gradient and Adam
+// graphFn builds K unrolled steps of loss (theory eq. 61), gradient and Adam
 // update (and the EMA update), with K taken from the input shapes.
 func (st *state) graphFn(cfg Config) func(*model.Scope, []*Node) *Node {
 	ncfg := st.net.Config()
@@ -486,7 +486,7 @@ func (st *state) graphFn(cfg Config) func(*model.Scope, []*Node) *Node {
 			sk := at(s, k)
 			out, trace := scorenet.ApplyTrace(ncfg, p, at(xt, k), at(cond, k), at(tt, k))
 			r := Add(Mul(sk, out), at(z, k))
-			losses[k] = ReduceAllMean(Square(r)) // SPEC Eq 45
+			losses[k] = ReduceAllMean(Square(r)) // theory eq. 61
 			// ∂loss/∂out = 2·s·r / (rows·x_dim); hand-written backward (checked against autodiff in scorenet).
 			grads := trace.Backward(MulScalar(Mul(sk, r), 2/float64(r.Shape().Size())))
 			lrk := MulScalar(at(c1, k), lr)

@@ -17,7 +17,7 @@ import (
 	"github.com/pdediff/pdediff/lib/scorenet"
 )
 
-// linVP is a private test process: VP with β linear in t (SPEC §8), closed form.
+// linVP is a private test process: VP with β linear in t (theory eq. 36), closed form.
 type linVP struct{ bmin, bmax float64 }
 
 func (p linVP) B(t float64) float64    { return p.bmin*t + 0.5*(p.bmax-p.bmin)*t*t }

@@ -35,7 +35,7 @@ type TrainInfo struct {
 // TrainModel trains (or resumes, or reuses when complete) the conditional
 // score network of one case × process into dir: training data are NTrain
 // joint samples of the case (seeded), the net is S(x_t, y, t) with the
-// preset's size, trained by denoising score matching (theory eq. DSM).
+// preset's size, trained by denoising score matching (theory eq. 61).
 func TrainModel(ctx context.Context, backend compute.Backend, c toy.Case, proc sde.Config, p Preset, seed uint64, dir string, progress io.Writer) (*model.Model, TrainInfo, error) {
 	if err := p.Validate(); err != nil {
 		return nil, TrainInfo{}, err

@@ -1,5 +1,5 @@
 # Golden numbers for TestDoPri5MatchesScipy: scipy's solve_ivp(method="RK45") on
-# the probability-flow ODE (SPEC Eq 28) of Gaussian data N(mu, sd^2) under the
+# the probability-flow ODE (theory eq. 46) of Gaussian data N(mu, sd^2) under the
 # toy VP (beta 0.001..15) and VE (sigma_max 12) processes, one flattened batch.
 # Run: /usr/bin/python3 lib/sample/testdata/scipy_rk45_golden.py  (scipy 1.10.1, Debian bookworm)
 import numpy as np
