@@ -49,7 +49,7 @@ const (
 )
 
 // SpiralThetaMin and SpiralThetaMax bound the spiral angle ϑ = (3π/2)(1+2u).
-var (
+const (
 	SpiralThetaMin = 1.5 * math.Pi
 	SpiralThetaMax = 4.5 * math.Pi
 )
