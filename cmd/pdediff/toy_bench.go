@@ -258,8 +258,7 @@ func runToyEval(args []string, stdout, stderr io.Writer) error {
 	case *reference == "exact" && !toy.HasExactSampler(c):
 		return usageErrorf("case %s has no exact conditional sampler; use --reference band", c)
 	}
-	// The joint reference set: two float64 per sample, plus the band.
-	if err := checkMemory(fmt.Sprintf("toy eval with --ref-size %d", *refSize), float64(*refSize)*8*4, "lower --ref-size"); err != nil {
+	if err := checkMemory(fmt.Sprintf("toy eval with --ref-size %d", *refSize), toy.ReferenceBytes(*refSize), "lower --ref-size"); err != nil {
 		return err
 	}
 	a, err := arrayio.ReadNPZ(*samples)

@@ -66,6 +66,43 @@ func TestToyTrainSampleEval(t *testing.T) {
 	}
 }
 
+// The VP family trains from the CLI; its model records kappa, and sampling
+// it draws near the Tanh conditional mean.
+func TestToyTrainVPFamily(t *testing.T) {
+	dir := t.TempDir()
+	m := filepath.Join(dir, "m")
+	runOK(t, "toy", "train", "--case", "tanh", "--process", "vpfamily", "--kappa", "2", "--epochs", "60", "--out", m, "--quiet")
+	be, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mod, err := density.LoadModelOf(be, m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := mod.ProcessConfig; c.Process != "vpfamily" || c.Kappa != 2 {
+		t.Errorf("recorded process %+v", c)
+	}
+	s := filepath.Join(dir, "s.npz")
+	runOK(t, "toy", "sample", "--model", m, "--y", "1", "--n", "800", "--sampler", "heun", "--steps", "50", "--out", s)
+	a, err := arrayio.ReadNPZ(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mean := 0.0
+	for _, v := range a["x"].Data {
+		mean += v / float64(len(a["x"].Data))
+	}
+	if want := math.Tanh(1) + 0.3; math.Abs(mean-want) > 0.2 {
+		t.Errorf("mean of x | y=1 = %.3f, want %.3f ± 0.2", mean, want)
+	}
+	// Resuming this folder with another kappa is refused, naming both.
+	var out, errb bytes.Buffer
+	if code := run([]string{"toy", "train", "--case", "tanh", "--process", "vpfamily", "--kappa", "3", "--epochs", "60", "--out", m, "--quiet"}, &out, &errb); code == 0 || !strings.Contains(errb.String(), "kappa 2") || !strings.Contains(errb.String(), "kappa 3") {
+		t.Errorf("resume with another kappa: exit %d, stderr %q", code, errb.String())
+	}
+}
+
 func TestToyBenchBadInput(t *testing.T) {
 	dir := t.TempDir()
 	for _, args := range [][]string{
@@ -76,6 +113,9 @@ func TestToyBenchBadInput(t *testing.T) {
 		{"toy", "sample", "--model", dir, "--n", "0", "--out", filepath.Join(dir, "a.npz")},
 		{"toy", "eval", "--samples", "x.npz", "--case", "spiral", "--reference", "exact"},
 		{"toy", "table2", "--out", dir, "--epochs", "-3"},
+		{"toy", "sample", "--model", filepath.Join(dir, "missing"), "--sampler", "dopri5", "--out", filepath.Join(dir, "a.npz")}, // unknown sampler before the model
+		{"toy", "sample", "--model", dir, "--sampler", "em", "--alpha", "NaN", "--out", filepath.Join(dir, "a.npz")},
+		{"toy", "train", "--case", "tanh", "--process", "vp", "--kappa", "2", "--out", dir}, // kappa without vpfamily
 	} {
 		var out, errb bytes.Buffer
 		if code := run(args, &out, &errb); code != 2 {

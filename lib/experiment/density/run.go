@@ -121,16 +121,19 @@ type Distance struct {
 }
 
 // Evaluate computes the entropic OT distance (Euclidean cost) between
-// generated and reference 1-D samples with both Sinkhorn methods.
+// generated and reference 1-D samples with both Sinkhorn methods. A kernel
+// underflow or a non-finite value is an error, never a number; the POT
+// method's 1000-iteration cap (the paper's setting) is recorded in
+// POTConverged.
 func Evaluate(gen, ref []float64, reg float64) (Distance, error) {
 	var d Distance
-	pot, err := ot.Sinkhorn2(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodPOT})
+	pot, err := ot.Sinkhorn2Checked(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodPOT})
 	if err != nil {
-		return d, err
+		return d, fmt.Errorf("density: POT Sinkhorn: %w", err)
 	}
-	lg, err := ot.Sinkhorn2(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodLog})
+	lg, err := ot.Sinkhorn2Checked(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodLog})
 	if err != nil {
-		return d, err
+		return d, fmt.Errorf("density: log-domain Sinkhorn: %w", err)
 	}
 	d.POT, d.POTIterations, d.POTConverged = pot.Value, pot.Iterations, pot.Converged
 	d.Log, d.LogIterations, d.LogConverged = lg.Value, lg.Iterations, lg.Converged
