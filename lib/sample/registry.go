@@ -44,6 +44,8 @@ func registry() []Info {
 		{Name: "euler", Title: "PF-ODE, explicit Euler", Run: ODEEuler, NFEPerStep: 1},
 		{Name: "heun", Title: "PF-ODE, Heun (2nd order)", Run: ODEHeun, NFEPerStep: 2},
 		{Name: "rk4", Title: "PF-ODE, classical Runge–Kutta (4th order)", Run: ODERK4, NFEPerStep: 4},
+		{Name: "heun-edm", Title: "PF-ODE, Heun on the EDM (Karras) noise grid", Run: HeunEDM, NFEPerStep: 2},
+		{Name: "dpmpp2m", Title: "PF-ODE, DPM-Solver++(2M), data prediction, Karras grid", Run: DPMSolver2M, NFEPerStep: 1},
 	}
 }
 

@@ -11,7 +11,7 @@ import (
 
 // NFEPoint is one solver setting of the accuracy-vs-NFE study.
 type NFEPoint struct {
-	// Sampler is the registered sampler name (euler, heun, rk4, ode).
+	// Sampler is the registered sampler name (euler, heun, rk4, heun-edm, dpmpp2m, ode).
 	Sampler string  `json:"sampler"`
 	Steps   int     `json:"steps,omitempty"`
 	Tol     float64 `json:"tol,omitempty"`
@@ -24,10 +24,11 @@ type NFEPoint struct {
 }
 
 // NFESamplers returns the sampler specs of the study: the fixed-step PF-ODE
-// solvers at each of steps, then the adaptive one at each of tols.
+// solvers (uniform grid: euler, heun, rk4; Karras grid: heun-edm, dpmpp2m)
+// at each of steps, then the adaptive one at each of tols.
 func NFESamplers(steps []int, tols []float64) []sample.Spec {
 	var out []sample.Spec
-	for _, name := range []string{"euler", "heun", "rk4"} {
+	for _, name := range []string{"euler", "heun", "rk4", "heun-edm", "dpmpp2m"} {
 		for _, s := range steps {
 			out = append(out, sample.Spec{Name: name, Steps: s})
 		}
