@@ -42,6 +42,11 @@ type Net struct {
 	scoreMu  sync.Mutex // serialises Score executions
 	exec     *model.Exec
 	execRows map[int]bool // batch sizes compiled into exec
+
+	// The per-row-time graph of ScoreRows (rows.go), guarded by mu.
+	rowsExec   *model.Exec
+	rowsShapes map[int]bool // batch sizes compiled into rowsExec
+	rowsEMA    bool         // useEMA when rowsExec was built
 }
 
 // maxCompiledShapes bounds the graphs kept for distinct batch sizes; past it
