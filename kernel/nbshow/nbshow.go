@@ -1,17 +1,29 @@
-// Package nbshow displays the project's figures inline in GoNB notebooks: it
-// renders a lib/plots Figure (a *plot.Plot or a plots.Grid) to PNG or SVG and
-// hands the bytes to gonbui. It also builds the simple line plots the
-// notebooks need (curves and sample paths), so notebooks stay thin.
+// Package nbshow holds everything the GoNB notebooks share, so that no
+// notebook redefines a helper:
+//
+//   - display: ShowPlot (a figure of an experiment package, the same one
+//     `pdediff figures` saves), Show / ShowSVG (any lib/plots Figure),
+//     ShowPNGFile (a committed PNG), Markdown;
+//   - small line plots for didactic cells: Lines, Paths, Color;
+//   - errors: Must, Get, Get2 (panic on error, which fails the cell);
+//   - checks: Check, CheckRel, CheckBelow, CheckAbove, CheckIn, CheckTrue print
+//     "check <name>: ... OK" or panic with "... FAILED";
+//   - numbers: Linspace, MaxAbsDiff, MaxAbs, MeanStd, Trapezoid;
+//   - environment: PresetName (PDEDIFF_PRESET), Env, RepoRoot, RepoPath.
 //
 // Outside a GoNB kernel (plain `go run`, tests) the Show functions still
 // render, and so still report rendering errors, but display nothing.
 package nbshow
 
 import (
+	"bytes"
 	"fmt"
+	"image/png"
 	"math"
+	"os"
 
 	"github.com/janpfeifer/gonb/gonbui"
+	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/plots"
 	"gonum.org/v1/plot/vg"
 )
@@ -20,8 +32,9 @@ import (
 // Both flush (gonbui.Sync) after displaying: a cell's program may exit right
 // after showing its last figure, and without the flush that figure can be lost.
 var (
-	displayPNG = func(b []byte) { gonbui.DisplayPNG(b); gonbui.Sync() }
-	displaySVG = func(s string) { gonbui.DisplaySVG(s); gonbui.Sync() }
+	displayPNG      = func(b []byte) { gonbui.DisplayPNG(b); gonbui.Sync() }
+	displaySVG      = func(s string) { gonbui.DisplaySVG(s); gonbui.Sync() }
+	displayMarkdown = func(s string) { gonbui.DisplayMarkdown(s); gonbui.Sync() }
 )
 
 // InNotebook reports whether the program runs inside a GoNB kernel cell.
@@ -76,9 +89,35 @@ func ShowSVG(fig plots.Figure, w, h vg.Length) error {
 	return nil
 }
 
+// ShowPlot displays a figure of an experiment package (lib/experiment/...)
+// inline as a PNG at the size it is saved at by `pdediff figures`.
+func ShowPlot(p experiment.Plot) error {
+	return Show(p.Fig, p.Width, p.Height)
+}
+
+// ShowPNGFile displays a PNG file inline, e.g. a committed figure of another
+// preset: nbshow.ShowPNGFile(nbshow.RepoPath("figures/paper/nfe-accuracy.png")).
+func ShowPNGFile(path string) error {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return fmt.Errorf("nbshow: %w", err)
+	}
+	if _, err := png.DecodeConfig(bytes.NewReader(b)); err != nil {
+		return fmt.Errorf("nbshow: %s is not a PNG: %w", path, err)
+	}
+	displayPNG(b)
+	return nil
+}
+
+// Markdown displays Markdown text inline (e.g. a table read from a file).
+func Markdown(md string) {
+	displayMarkdown(md)
+}
+
 // Must panics on a non-nil error; GoNB reports the panic in the cell output,
 // which makes a headless notebook run fail. Use it for one-line cells:
-// nbshow.Must(nbshow.Show(fig, w, h)).
+// nbshow.Must(nbshow.Show(fig, w, h)). Get and Get2 do the same for calls
+// that also return values.
 func Must(err error) {
 	if err != nil {
 		panic(err)
