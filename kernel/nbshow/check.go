@@ -19,6 +19,7 @@ import (
 // fail is the failure action; tests replace it.
 var fail = func(msg string) { panic(msg) }
 
+// report prints the check line and fails on !ok.
 func report(ok bool, format string, args ...any) {
 	line := "check " + fmt.Sprintf(format, args...)
 	if ok {
@@ -29,37 +30,50 @@ func report(ok bool, format string, args ...any) {
 	fail(line + " FAILED")
 }
 
+// cmp is the comparison a check line shows: yes when it holds, no otherwise.
+func cmp(ok bool, yes, no string) string {
+	if ok {
+		return yes
+	}
+	return no
+}
+
 // Check asserts |got − want| <= tol.
 func Check(name string, got, want, tol float64) {
 	d := math.Abs(got - want)
-	report(d <= tol, "%s: |got-want| = %.2g <= %.2g%s", name, d, tol, values(got, want))
+	ok := d <= tol
+	report(ok, "%s: |got-want| = %.2g %s %.2g%s", name, d, cmp(ok, "<=", ">"), tol, values(got, want))
 }
 
 // CheckRel asserts |got − want| <= rtol·|want| (want ≠ 0).
 func CheckRel(name string, got, want, rtol float64) {
 	d := math.Abs(got-want) / math.Abs(want)
-	report(d <= rtol, "%s: |got-want|/|want| = %.2g <= %.2g%s", name, d, rtol, values(got, want))
+	ok := d <= rtol
+	report(ok, "%s: |got-want|/|want| = %.2g %s %.2g%s", name, d, cmp(ok, "<=", ">"), rtol, values(got, want))
 }
 
 // CheckBelow asserts value <= bound, e.g. a maximum error below a tolerance.
 func CheckBelow(name string, value, bound float64) {
-	report(value <= bound, "%s: %.2g <= %.2g", name, value, bound)
+	ok := value <= bound
+	report(ok, "%s: %.2g %s %.2g", name, value, cmp(ok, "<=", "not <="), bound)
 }
 
 // CheckAbove asserts value >= bound.
 func CheckAbove(name string, value, bound float64) {
-	report(value >= bound, "%s: %.4g >= %.4g", name, value, bound)
+	ok := value >= bound
+	report(ok, "%s: %.4g %s %.4g", name, value, cmp(ok, ">=", "not >="), bound)
 }
 
 // CheckIn asserts lo <= value <= hi, e.g. a convergence ratio near 4.
 func CheckIn(name string, value, lo, hi float64) {
-	report(value >= lo && value <= hi, "%s: %.4g in [%.4g, %.4g]", name, value, lo, hi)
+	ok := value >= lo && value <= hi
+	report(ok, "%s: %.4g %s [%.4g, %.4g]", name, value, cmp(ok, "in", "not in"), lo, hi)
 }
 
 // CheckTrue asserts a condition that is not a number; detail says what was
 // checked (e.g. "every off sensor reads -1").
 func CheckTrue(name string, ok bool, detail string) {
-	report(ok, "%s: %s", name, detail)
+	report(ok, "%s: %s%s", name, cmp(ok, "", "not: "), detail)
 }
 
 func values(got, want float64) string {

@@ -57,7 +57,7 @@ func TestChecks(t *testing.T) {
 func TestCheckPanicsByDefault(t *testing.T) {
 	defer func() {
 		r := recover()
-		if s, ok := r.(string); !ok || !strings.Contains(s, "check x: |got-want| = 1 <= 0.1") {
+		if s, ok := r.(string); !ok || !strings.Contains(s, "check x: |got-want| = 1 > 0.1") {
 			t.Errorf("panic value %v, want the check line", r)
 		}
 	}()
