@@ -113,6 +113,12 @@ type GroupResult struct {
 	TFinal float64
 }
 
+// Group returns group j's draws, PerGroup×D row-major (a sub-slice of X).
+func (r GroupResult) Group(j int) []float64 {
+	m := r.PerGroup * r.D
+	return r.X[j*m : (j+1)*m : (j+1)*m]
+}
+
 // errAborted answers the pending score requests of the other groups once one
 // group failed or the context was cancelled.
 var errAborted = errors.New("sample: run aborted")
@@ -145,7 +151,15 @@ type groupEvent struct {
 // groups are active; finished groups are replaced from the pool, and their
 // draws are written into X. For a row-independent score the draws of group j
 // are bit-identical to its sampler run alone with SplitRows' per-group score,
-// whatever MaxRows.
+// whatever MaxRows. A float32 network whose backend kernels round a row
+// differently with the batch size or the row's position (lib/scorenet on the
+// Go backend, ~1e-7 relative per evaluation) agrees across layouts only to
+// that rounding; with MaxRows = PerGroup it still equals the run alone.
+//
+// Each active group runs its sampler in its own goroutine (the sampler's
+// vector arithmetic thus runs in parallel between rounds); its score calls
+// block until the scheduler has one request from every active group, which
+// it serves with one RowScoreFunc call, rows ordered by group index.
 //
 // The first failing group (lowest index in the failing round) stops the run
 // with its error; a cancelled Context stops it between rounds with

@@ -103,7 +103,7 @@ func TestRunGroupsDoPri5MatchesSingleRuns(t *testing.T) {
 		minNFE, maxNFE := math.MaxInt, 0
 		for j := range k {
 			want := single(t, p, data[j], spec, n, d, seed, j)
-			got := res.X[j*n*d : (j+1)*n*d]
+			got := res.Group(j)
 			if !sameBits(got, want.X) {
 				t.Errorf("%s group %d: draws differ from DoPri5 alone by %g", c.Process, j, maxAbsDiff(got, want.X))
 			}
