@@ -11,13 +11,19 @@ import (
 	"gonum.org/v1/plot/vg/draw"
 )
 
-// benchColors are the series colours of the benchmark figures.
+// benchColors are the series colours of the benchmark figures (the ten
+// "tab10" colours, so that up to ten solvers have distinct colours).
 var benchColors = []color.Color{
 	color.NRGBA{R: 31, G: 119, B: 180, A: 255},
 	color.NRGBA{R: 255, G: 127, B: 14, A: 255},
 	color.NRGBA{R: 44, G: 160, B: 44, A: 255},
 	color.NRGBA{R: 214, G: 39, B: 40, A: 255},
 	color.NRGBA{R: 148, G: 103, B: 189, A: 255},
+	color.NRGBA{R: 140, G: 86, B: 75, A: 255},
+	color.NRGBA{R: 227, G: 119, B: 194, A: 255},
+	color.NRGBA{R: 127, G: 127, B: 127, A: 255},
+	color.NRGBA{R: 188, G: 189, B: 34, A: 255},
+	color.NRGBA{R: 23, G: 190, B: 207, A: 255},
 }
 
 // densityHistogram returns a step line of the normalised histogram of v on
@@ -136,7 +142,7 @@ func NFEPlot(title, yLabel string, series []NFESeries, refLevel float64, refLabe
 	if err != nil {
 		return nil, err
 	}
-	l := addLegend(p, max(1, len(series))) // the solvers in one row, the reference level under them
+	l := addLegend(p, 3) // in a Grid of NFE panels, one legend is drawn for all
 	l.entries = entries
 	return p, nil
 }

@@ -8,6 +8,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"strings"
+	"sync"
 	"testing"
 
 	"gonum.org/v1/plot"
@@ -373,5 +374,45 @@ func TestLegendOutsideData(t *testing.T) {
 	r.add("a long legend label", l)
 	if w := q.DataCanvas(dc).Max.X; dc.Max.X-w < entryWidth(r.style, r.entries[0]) {
 		t.Errorf("right legend: only %v right of the data", dc.Max.X-w)
+	}
+}
+
+func TestGridHoistsSharedLegend(t *testing.T) {
+	s := []NFESeries{{Name: "euler", NFE: []float64{5, 10, 20}, Err: []float64{0.3, 0.1, 0.05}},
+		{Name: "heun", NFE: []float64{10, 20, 40}, Err: []float64{0.1, 0.02, 0.005}}}
+	a, err := NFEPlot("left", "err", s, 0.01, "ref")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := NFEPlot("right", "rms", s, 0.01, "ref")
+	g := Grid{Plots: [][]*plot.Plot{{a, b}}}
+	leg := sharedLegend(g.Plots)
+	if len(leg) != 3 || leg[0].Label != "euler" || leg[2].Label != "ref" {
+		t.Fatalf("shared legend %v", leg)
+	}
+	// A hidden copy reserves no legend room: its data area is taller.
+	dc := draw.New(vgimg.New(5*vg.Inch, 3*vg.Inch))
+	q := *a
+	hidden.Store(&q, struct{}{})
+	hTop := q.DataCanvas(dc).Max.Y
+	hidden.Delete(&q)
+	if hTop <= a.DataCanvas(dc).Max.Y {
+		t.Error("hidden legend still reserves room")
+	}
+	// Draw leaves no plot in the draw-time maps, and a different legend is
+	// not hoisted.
+	if _, err := PNG(g, 8*vg.Inch, 3*vg.Inch); err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for _, m := range []*sync.Map{&probes, &hidden} {
+		m.Range(func(any, any) bool { n++; return true })
+	}
+	if n != 0 {
+		t.Errorf("%d plots left in the draw-time maps", n)
+	}
+	c, _ := NFEPlot("other", "rms", s[:1], 0.01, "ref")
+	if l := sharedLegend([][]*plot.Plot{{a, c}}); l != nil {
+		t.Errorf("different legends hoisted: %v", l)
 	}
 }

@@ -2,6 +2,7 @@ package plots
 
 import (
 	"image/color"
+	"sync"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/font"
@@ -143,8 +144,8 @@ func (l *legend) add(label string, thumbs ...plot.Thumbnailer) {
 }
 
 // Plot implements plot.Plotter.
-func (l *legend) Plot(c draw.Canvas, _ *plot.Plot) {
-	if len(l.entries) == 0 {
+func (l *legend) Plot(c draw.Canvas, p *plot.Plot) {
+	if len(l.entries) == 0 || isHidden(p) {
 		return
 	}
 	if !l.right {
@@ -160,8 +161,11 @@ func (l *legend) Plot(c draw.Canvas, _ *plot.Plot) {
 }
 
 // GlyphBoxes implements plot.GlyphBoxer: one box that reserves the strip.
-func (l *legend) GlyphBoxes(*plot.Plot) []plot.GlyphBox {
-	if len(l.entries) == 0 {
+func (l *legend) GlyphBoxes(p *plot.Plot) []plot.GlyphBox {
+	if v, ok := probes.Load(p); ok {
+		*v.(*[]*legend) = append(*v.(*[]*legend), l)
+	}
+	if len(l.entries) == 0 || isHidden(p) {
 		return nil
 	}
 	if l.right {
@@ -173,4 +177,68 @@ func (l *legend) GlyphBoxes(*plot.Plot) []plot.GlyphBox {
 	}
 	h := vg.Points(legendGap) + vg.Length(len(legendRows(l.style, l.entries, l.cols)))*legendRowHeight(l.style)
 	return []plot.GlyphBox{{X: 0.5, Y: 1, Rectangle: vg.Rectangle{Max: vg.Point{Y: h}}}}
+}
+
+// Grid.Draw draws the legend that every panel repeats once, under its title:
+// it finds each panel's legends through probes (a legend reports itself
+// when its plot's GlyphBoxes are asked for while the plot is in probes) and
+// draws shallow copies of the panels that are listed in hidden, whose
+// legends then neither draw nor reserve room. Both maps hold a plot only
+// during one Grid.Draw (a plot must not be drawn concurrently; gonum's
+// Plot.Draw is not safe for that either).
+var probes, hidden sync.Map
+
+func isHidden(p *plot.Plot) bool {
+	_, ok := hidden.Load(p)
+	return ok
+}
+
+// legendsOf returns the legends added to p.
+func legendsOf(p *plot.Plot) []*legend {
+	var found []*legend
+	probes.Store(p, &found)
+	p.GlyphBoxes(p)
+	probes.Delete(p)
+	return found
+}
+
+// sharedLegend returns the entries of the legend that every panel has (one
+// legend above the data area with the same labels in the same order), or
+// nil.
+func sharedLegend(panels [][]*plot.Plot) []LegendEntry {
+	var shared []LegendEntry
+	n := 0
+	for _, r := range panels {
+		for _, p := range r {
+			if p == nil {
+				continue
+			}
+			ls := legendsOf(p)
+			if len(ls) != 1 || ls[0].right || len(ls[0].entries) == 0 {
+				return nil
+			}
+			if n == 0 {
+				shared = ls[0].entries
+			} else if !sameLabels(shared, ls[0].entries) {
+				return nil
+			}
+			n++
+		}
+	}
+	if n < 2 {
+		return nil
+	}
+	return shared
+}
+
+func sameLabels(a, b []LegendEntry) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i].Label != b[i].Label {
+			return false
+		}
+	}
+	return true
 }

@@ -42,16 +42,18 @@ type Figure interface {
 // Grid is a rows × cols arrangement of plots (nil cells stay empty) with an
 // optional overall title and a legend strip under it. Grid.Draw aligns the
 // data areas (plot.Align: equal sizes, tick labels and colour bars in fixed
-// margins), draws a title shared by every panel once as the overall title,
-// and gives axes with the same label one tick-label format (the largest
-// number of decimals any of them needs).
+// margins), draws a title or a legend that every panel repeats once (the
+// overall title, the legend under it), and gives axes with the same label
+// one tick-label format (the largest number of decimals any of them needs).
+// The caller's plots are not modified.
 type Grid struct {
 	Plots [][]*plot.Plot
 	// Title is drawn above the panels; when empty and every panel has the
 	// same title, that title is drawn here once instead.
 	Title string
 	// Legend entries are drawn in rows under the title, outside the
-	// panels.
+	// panels; when empty and every panel has the same legend, that legend
+	// is drawn here once instead.
 	Legend []LegendEntry
 }
 
@@ -69,18 +71,32 @@ func (g Grid) Draw(c draw.Canvas) {
 		return
 	}
 	panels, title := g.prepared()
+	leg := g.Legend
+	if len(leg) == 0 {
+		// A legend that every panel repeats is drawn once, under the title.
+		if leg = sharedLegend(g.Plots); leg != nil {
+			for _, r := range panels {
+				for _, q := range r {
+					if q != nil {
+						hidden.Store(q, struct{}{})
+						defer hidden.Delete(q)
+					}
+				}
+			}
+		}
+	}
 	if title != "" {
 		sty := text.Style{Color: color.Black, Font: font.From(plot.DefaultFont, vg.Points(figTitleSize)),
 			XAlign: draw.XCenter, YAlign: draw.YTop, Handler: plot.DefaultTextHandler}
 		c.FillText(sty, vg.Point{X: c.Center().X, Y: c.Max.Y - vg.Points(3)}, title)
 		c.Max.Y -= sty.Height(title) + vg.Points(8)
 	}
-	if len(g.Legend) > 0 {
+	if len(leg) > 0 {
 		sty := legendStyle()
 		// As many entries per row as fit in the width.
-		n := fitLegendCols(sty, g.Legend, c.Max.X-c.Min.X-vg.Points(20))
-		drawLegendRows(c, sty, g.Legend, n, c.Center().X, c.Max.Y)
-		c.Max.Y -= vg.Length(len(legendRows(sty, g.Legend, n)))*legendRowHeight(sty) + vg.Points(legendGap)
+		n := fitLegendCols(sty, leg, c.Max.X-c.Min.X-vg.Points(20))
+		drawLegendRows(c, sty, leg, n, c.Center().X, c.Max.Y)
+		c.Max.Y -= vg.Length(len(legendRows(sty, leg, n)))*legendRowHeight(sty) + vg.Points(legendGap)
 	}
 	tiles := draw.Tiles{Rows: rows, Cols: cols, PadX: vg.Points(10), PadY: vg.Points(6),
 		PadTop: vg.Millimeter, PadBottom: vg.Millimeter, PadLeft: vg.Millimeter, PadRight: vg.Points(6)}
