@@ -1,7 +1,6 @@
 package plots
 
 import (
-	"fmt"
 	"image/color"
 	"math"
 
@@ -150,12 +149,4 @@ func shareDecimals(bars []*ColorBar) {
 	for _, cb := range bars {
 		cb.Decimals = d
 	}
-}
-
-// checkRange is the error of a colour range that cannot be drawn.
-func checkRange(name string, min, max float64) error {
-	if math.IsNaN(min) || math.IsNaN(max) || math.IsInf(min, 0) || math.IsInf(max, 0) || !(max > min) {
-		return fmt.Errorf("plots: %s: colour range [%v, %v] is empty or not finite", name, min, max)
-	}
-	return nil
 }
