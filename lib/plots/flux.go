@@ -13,7 +13,7 @@ import (
 )
 
 // FluxGeometry describes the channel of the flux-inversion problems (paper
-// Fig. 5, SPEC §6): (0, Length) × (0, Height), SegmentsPerWall flux segments
+// Fig. 5, theory §6.1–§6.2): (0, Length) × (0, Height), SegmentsPerWall flux segments
 // on each wall covering (0, FluxEnd), the sensors, and the peak velocity UMax
 // of the parabolic profile.
 type FluxGeometry struct {

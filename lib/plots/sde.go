@@ -18,7 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 )
 
-// VPFamily builds Figure 1 (SPEC §9, §1.3): s(t) of the VP family for each κ
+// VPFamily builds Figure 1 (theory §1.3): s(t) of the VP family for each κ
 // (solid) under the constant schedule β(t) = betaBar on t ∈ [0, tMax], and the
 // κ-independent m(t) = e^(−β̄t/2) (dashed).
 func VPFamily(kappas []float64, betaBar, tMax float64, variant sde.Variant) (*plot.Plot, error) {

@@ -85,15 +85,11 @@ func JointDensities(p Preset, seed uint64) (experiment.Plot, error) {
 			grids = append(grids, g)
 		}
 	}
-	var rows [][]*plot.Plot
-	for r := 0; r < 2; r++ {
-		g, err := plots.ToyJointFigure(titles[3*r:3*r+3], grids[3*r:3*r+3])
-		if err != nil {
-			return experiment.Plot{}, err
-		}
-		rows = append(rows, g.Plots...)
+	fig, err := plots.ToyDensityFigure([][]string{titles[:3], titles[3:]}, [][]plots.ToyGrid{grids[:3], grids[3:]}, true)
+	if err != nil {
+		return experiment.Plot{}, err
 	}
-	return experiment.Plot{Fig: plots.Grid{Plots: rows}, Width: 12 * vg.Inch, Height: 8 * vg.Inch}, nil
+	return experiment.Plot{Fig: fig, Width: 12 * vg.Inch, Height: 8 * vg.Inch}, nil
 }
 
 // Histograms builds Figure 3 (process "ve") or 4 ("vp") from a Table 2 run
