@@ -92,7 +92,7 @@ func conditionalHistogram(title string, gen, ref []float64, bins int) (*plot.Plo
 	p.Y.Min, p.Y.Max = 0, 1.08*p.Y.Max // headroom above the tallest bar
 	return p, []LegendEntry{
 		{Label: "generated samples", Thumbs: []plot.Thumbnailer{g}},
-		{Label: "reference samples of the exact p(x | y)", Thumbs: []plot.Thumbnailer{r}},
+		{Label: "band reference: joint samples with |y′ − y| ≤ 0.05 (the paper's)", Thumbs: []plot.Thumbnailer{r}},
 	}, nil
 }
 
