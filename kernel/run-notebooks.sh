@@ -86,6 +86,7 @@ if [[ -z "${out}" ]]; then out="$(mktemp -d "${TMPDIR:-/tmp}/pdediff-notebooks.X
 mkdir -p "${out}" || { echo "run-notebooks: cannot create ${out}" >&2; exit 2; }
 out="$(cd "${out}" && pwd)"
 spec_dir="${out}/jupyter/kernels/pdediff-nbrun"
+tools="${out}/jupyter/bin"
 mkdir -p "${spec_dir}" || { echo "run-notebooks: cannot create ${spec_dir}" >&2; exit 2; }
 # Our kernelspec is found first (JUPYTER_PATH precedes the user's data folder); the user's own kernels stay visible.
 export JUPYTER_PATH="${out}/jupyter${JUPYTER_PATH:+:${JUPYTER_PATH}}"
@@ -109,16 +110,35 @@ for nb in "${notebooks[@]}"; do
 	executed="${out}/${name}.ipynb"
 	rm -f "${executed}" "${klog}"
 
-	# The kernelspec of this run: the installed one with the kernel's log sent to ${klog}. GoNB turns
-	# -logtostderr off when -extra_log is set; with -log_file set too, klog writes every severity to that one
-	# file, and -stderrthreshold=FATAL keeps all but fatal errors off stderr (so out of ${log}).
-	python3 - "${kernel_json}" "${spec_dir}/kernel.json" "${klog}" <<'EOF' || { echo "FAIL ${nb}: cannot write the run's kernelspec"; failed=$((failed + 1)); continue; }
-import json, sys
-src, dst, klog = sys.argv[1:4]
+	# The kernelspec of this run: the installed one with two changes.
+	#  - The kernel's log goes to ${klog}: GoNB turns -logtostderr off when -extra_log is set; with -log_file set
+	#    too, klog writes every severity to that one file, and -stderrthreshold=FATAL keeps all but fatal errors off
+	#    stderr (so out of ${log}).
+	#  - gopls is not on the kernel's PATH: GoNB then does not start it (it serves completion and hover help, which
+	#    a headless run never asks for), so it costs no CPU and there is no "killing gopls" stack trace at the end.
+	#    The PATH keeps go (GOROOT/bin), goimports (linked into ${tools}) and every folder without a gopls.
+	python3 - "${kernel_json}" "${spec_dir}/kernel.json" "${klog}" "${tools}" <<'EOF' || { echo "FAIL ${nb}: cannot write the run's kernelspec"; failed=$((failed + 1)); continue; }
+import json, os, sys
+src, dst, klog, tools = sys.argv[1:5]
 k = json.load(open(src))
 drop = ("-logtostderr", "-alsologtostderr", "-log_file", "-extra_log", "-stderrthreshold")
 k["argv"] = [a for a in k["argv"] if not a.startswith(drop)] + [
     "-logtostderr=false", "-alsologtostderr=false", "-extra_log=" + klog, "-log_file=" + klog, "-stderrthreshold=FATAL"]
+env = k.get("env", {})
+dirs = [d for d in env.get("PATH", "${PATH}").replace("${PATH}", os.environ.get("PATH", "")).split(":") if d]
+def find(name):
+    return next((os.path.join(d, name) for d in dirs if os.access(os.path.join(d, name), os.X_OK)), None)
+os.makedirs(tools, exist_ok=True)
+goimports = find("goimports")
+if goimports:
+    link = os.path.join(tools, "goimports")
+    if os.path.lexists(link):
+        os.remove(link)
+    os.symlink(os.path.realpath(goimports), link)
+go = find("go")
+keep = [tools] + ([os.path.dirname(os.path.realpath(go))] if go else []) + [d for d in dirs if not os.path.exists(os.path.join(d, "gopls"))]
+env["PATH"] = ":".join(dict.fromkeys(keep))
+k["env"] = env
 k["display_name"] = "Go (gonb), kernel/run-notebooks.sh"
 json.dump(k, open(dst, "w"), indent=1)
 EOF
@@ -148,6 +168,20 @@ EOF
 	rc=$?
 	secs=$(($(date +%s) - start))
 	rm -f "${input}"
+	# Drop GoNB's noise from the kernel log: the four start-up self-test lines it writes when no -extra_log file is
+	# given (and, as a typed nil, also when one is) and its note that gopls is not installed.
+	[[ -f "${klog}" ]] && python3 - "${klog}" <<'EOF'
+import re, sys
+path = sys.argv[1]
+records = []  # one klog record: a header line "[IWEF]mmdd hh:mm:ss ..." and its continuation lines
+for line in open(path, errors="replace").read().splitlines(keepends=True):
+    if re.match(r"^[IWEF]\d{4} ", line) or not records:
+        records.append([line])
+    else:
+        records[-1].append(line)
+noise = re.compile(r"\] \S* ?(Logging to extra logger configured|Info message|Warning message|Error message)\n?$|Program gopls is not installed")
+open(path, "w").writelines(l for r in records if not noise.search("".join(r)) for l in r)
+EOF
 	target=""
 	[[ ${inplace} == 1 ]] && target="${nb}"
 	verdict="$(python3 - "${nb}" "${executed}" "${rc}" "${log}" "${target}" <<'EOF'
@@ -171,8 +205,12 @@ if rc != 0:
     detail = m.group(1) if m else logtext[-2000:]
     lines = [l for l in detail.splitlines() if l.strip() and not re.match(r"^[IWEF]\d{4} ", l)]
     problems.append("nbconvert exit %d:\n    %s" % (rc, "\n    ".join(lines[:25])))
-if re.search(r"^goroutine \d+ \[|^Traceback \(most recent call last\)", logtext, re.M) and rc == 0:
+trace = re.compile(r"^goroutine \d+ \[|^Traceback \(most recent call last\)", re.M)
+if trace.search(logtext) and rc == 0:
     problems.append("the log %s holds a stack trace" % log)
+klog = log[: -len(".log")] + ".kernel.log"
+if os.path.exists(klog) and trace.search(open(klog, errors="replace").read()):
+    problems.append("the kernel log %s holds a stack trace" % klog)
 images = checks = 0
 shell_fail = re.compile(r"^exit status [1-9][0-9]*$", re.M)
 check_ok = re.compile(r"^check .* OK$", re.M)

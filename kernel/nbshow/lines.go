@@ -5,6 +5,7 @@ import (
 	"image/color"
 	"math"
 
+	"github.com/pdediff/pdediff/lib/plots"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -65,23 +66,48 @@ func xys(x, y []float64) plotter.XYs {
 	return pts
 }
 
-// Lines builds a line plot of the series with the given title and axis labels.
+// Lines builds a line plot of the series with the given title and axis
+// labels; the legend is drawn inside the data area (top right). LinesFigure
+// draws it outside.
 func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
+	p, legend, err := lines(title, xlabel, ylabel, series)
+	if err != nil {
+		return nil, err
+	}
+	p.Legend.Top = true
+	for _, e := range legend {
+		p.Legend.Add(e.Label, e.Thumbs...)
+	}
+	return p, nil
+}
+
+// LinesFigure is Lines with the title and the legend outside the data area,
+// as in the figures of lib/plots: a one-panel plots.Grid whose legend rows sit
+// under the title. Set axis ranges on fig.Plots[0][0].
+func LinesFigure(title, xlabel, ylabel string, series ...Series) (plots.Grid, error) {
+	p, legend, err := lines("", xlabel, ylabel, series)
+	if err != nil {
+		return plots.Grid{}, err
+	}
+	return plots.Grid{Plots: [][]*plot.Plot{{p}}, Title: title, Legend: legend}, nil
+}
+
+func lines(title, xlabel, ylabel string, series []Series) (*plot.Plot, []plots.LegendEntry, error) {
 	if len(series) == 0 {
-		return nil, fmt.Errorf("nbshow: Lines needs at least one series")
+		return nil, nil, fmt.Errorf("nbshow: Lines needs at least one series")
 	}
 	p := plot.New()
 	p.Title.Text, p.X.Label.Text, p.Y.Label.Text = title, xlabel, ylabel
-	p.Legend.Top = true
+	var legend []plots.LegendEntry
 	for i, s := range series {
 		if err := checkXY(fmt.Sprintf("series %d (%q)", i, s.Name), s.X, s.Y); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		var thumb plot.Thumbnailer
 		if s.Points {
 			sc, err := plotter.NewScatter(xys(s.X, s.Y))
 			if err != nil {
-				return nil, fmt.Errorf("nbshow: series %d: %w", i, err)
+				return nil, nil, fmt.Errorf("nbshow: series %d: %w", i, err)
 			}
 			sc.Color = pick(s.Color, i)
 			sc.Radius = vg.Points(1.5)
@@ -90,7 +116,7 @@ func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
 		} else {
 			l, err := plotter.NewLine(xys(s.X, s.Y))
 			if err != nil {
-				return nil, fmt.Errorf("nbshow: series %d: %w", i, err)
+				return nil, nil, fmt.Errorf("nbshow: series %d: %w", i, err)
 			}
 			l.Color = pick(s.Color, i)
 			l.Width = vg.Points(1.5)
@@ -101,10 +127,10 @@ func Lines(title, xlabel, ylabel string, series ...Series) (*plot.Plot, error) {
 			thumb = l
 		}
 		if s.Name != "" {
-			p.Legend.Add(s.Name, thumb)
+			legend = append(legend, plots.LegendEntry{Label: s.Name, Thumbs: []plot.Thumbnailer{thumb}})
 		}
 	}
-	return p, nil
+	return p, legend, nil
 }
 
 // Paths builds a plot of sample paths over a common time axis: t has K
