@@ -129,18 +129,17 @@ func runToyTrain(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	label := *cas
 	switch {
 	case *data != "":
-		a, err := arrayio.ReadNPZ(*data)
+		// LoadData checks the .npz against its sidecar (same run) when there is one.
+		var meta *toy.DataMeta
+		x, y, meta, err = toy.LoadData(*data)
 		if err != nil {
 			return err
 		}
-		xa, okx := a["x"]
-		ya, oky := a["y"]
-		if !okx || !oky || len(xa.Data) != len(ya.Data) || xa.Cols() != 1 || ya.Cols() != 1 {
-			return fmt.Errorf("%s: need arrays x and y of shape (n, 1) with the same n", *data)
-		}
-		x, y = xa.Data, ya.Data
 		if label == "" {
 			label = filepath.Base(*data)
+			if meta != nil && meta.Case != "" {
+				label = meta.Case
+			}
 		}
 	case *cas != "":
 		if _, err := toy.ParseCase(*cas); err != nil {
@@ -294,11 +293,18 @@ func runToyEval(args []string, stdout, stderr io.Writer) error {
 			return err
 		}
 	} else {
-		fmt.Fprintf(stdout, "sinkhorn (reg %g, euclidean): pot %.5f (%d it, converged %v)  log %.5f (%d it, converged %v)  [%d samples vs %d reference]\n",
-			*reg, d.POT, d.POTIterations, d.POTConverged, d.Log, d.LogIterations, d.LogConverged, len(x.Data), len(ref))
+		pot := fmt.Sprintf("%.5f", d.POT)
+		if !d.POTValid() {
+			pot = string(d.POTStatus)
+		}
+		fmt.Fprintf(stdout, "sinkhorn (reg %g, euclidean): pot %s (%d it, %s)  log %.5f (%d it, converged %v)  [%d samples vs %d reference]\n",
+			*reg, pot, d.POTIterations, d.POTStatus, d.Log, d.LogIterations, d.LogConverged, len(x.Data), len(ref))
 	}
-	if !d.LogConverged {
-		return fmt.Errorf("the log-domain Sinkhorn did not converge (reg %g): the value above is not a result; raise --reg", *reg)
+	switch {
+	case !d.POTValid():
+		return fmt.Errorf("the POT Sinkhorn kernel underflowed (reg %g): it has no value for these samples (the log-domain value is a result)", *reg)
+	case !d.LogConverged:
+		return fmt.Errorf("the log-domain Sinkhorn did not converge (reg %g): its value is not a result; raise --reg", *reg)
 	}
 	return nil
 }

@@ -137,7 +137,7 @@ func TestToyBenchBadInput(t *testing.T) {
 // with all 12 cells (a very short training keeps the test fast).
 func TestToyTable2Outputs(t *testing.T) {
 	dir := t.TempDir()
-	runOK(t, "toy", "table2", "--preset", "quick", "--epochs", "4", "--out", dir)
+	runOK(t, "toy", "table2", "--preset", "quick", "--epochs", "40", "--out", dir)
 	b, err := os.ReadFile(filepath.Join(dir, "table2.csv"))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +186,7 @@ func TestToyTable2Outputs(t *testing.T) {
 	// cell records, score against the band reference, average. A table with
 	// swapped cells, models or samplers fails here.
 	p, _ := density.PresetFor("quick")
-	p.Epochs = 4
+	p.Epochs = 40
 	be, err := backend.Shared()
 	if err != nil {
 		t.Fatal(err)
@@ -196,6 +196,9 @@ func TestToyTable2Outputs(t *testing.T) {
 		t.Fatal(err)
 	}
 	cell := tab.Cells[density.CellKey("ve", "ode", "bimodal")]
+	if cell.POTFailed > 0 {
+		t.Fatalf("ve/ode/bimodal: POT underflowed at %d y values after 40 epochs", cell.POTFailed)
+	}
 	ys := tab.YValues["bimodal"]
 	refs, err := toy.Reference(toy.Bimodal, ys, toy.ReferenceOptions{Size: p.RefSize, HalfWidth: p.HalfWidth}, experiment.SubSeed(1, "reference", "bimodal"))
 	if err != nil {

@@ -13,7 +13,7 @@ import (
 
 // Version is the version of the pdediff data formats and outputs, recorded in
 // every JSON sidecar.
-const Version = "0.1.0"
+const Version = "0.2.0"
 
 // SIMD reports whether the running binary was built with GOEXPERIMENT=simd.
 func SIMD() bool {

@@ -84,7 +84,9 @@ func (n *Net) Save(dir string, meta Meta) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return fmt.Errorf("scorenet: save: %w", err)
 	}
-	tmp, err := os.MkdirTemp(dir, ".tmp-ckpt-")
+	// Named for arrayio.CleanStale: a checkpoint folder left by a killed
+	// writer is removed by the next save into dir.
+	tmp, err := arrayio.MkdirTemp(dir, "ckpt")
 	if err != nil {
 		return fmt.Errorf("scorenet: save: %w", err)
 	}
@@ -103,7 +105,7 @@ func (n *Net) Save(dir string, meta Meta) error {
 	final := filepath.Join(dir, name)
 	if _, err := os.Stat(final); err == nil {
 		// Same step saved before: keep it if the sidecar points at it.
-		name = fmt.Sprintf("ckpt-%09d-%s", meta.Step, strings.TrimPrefix(filepath.Base(tmp), ".tmp-ckpt-"))
+		name = fmt.Sprintf("ckpt-%09d-%s", meta.Step, strings.TrimPrefix(filepath.Base(tmp), ".ckpt.tmp-"))
 		final = filepath.Join(dir, name)
 	}
 	if err := os.Rename(tmp, final); err != nil {

@@ -45,6 +45,10 @@ type Data struct {
 	N    int
 }
 
+// MaxDataMagnitude is the largest |value| Data.Validate accepts in x or the
+// conditioning.
+const MaxDataMagnitude = 1e15
+
 // Validate checks the data against a network configuration.
 func (d Data) Validate(cfg scorenet.Config) error {
 	if d.N < 1 {
@@ -57,10 +61,20 @@ func (d Data) Validate(cfg scorenet.Config) error {
 		return fmt.Errorf("train: conditioning has %d values, want rows·cond_dim = %d·%d (y_dim %d + mask_dim %d)",
 			len(d.Cond), d.N, cfg.CondDim(), cfg.YDim, cfg.MaskDim)
 	}
-	for name, a := range map[string][]float64{"x": d.X, "conditioning": d.Cond} {
-		for i, v := range a {
+	for _, c := range []struct {
+		name string
+		a    []float64
+	}{{"x", d.X}, {"conditioning", d.Cond}} {
+		for i, v := range c.a {
 			if math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("train: %s value %d (row %d) is %v", name, i, i/max(1, len(a)/d.N), v)
+				return fmt.Errorf("train: %s value %d (row %d) is %v", c.name, i, i/max(1, len(c.a)/d.N), v)
+			}
+			// The network runs in float32 (max ~3e38) and its loss squares
+			// values: beyond 1e15 training cannot work. Say so instead of a
+			// later "diverged" at the first step.
+			if math.Abs(v) > MaxDataMagnitude {
+				return fmt.Errorf("train: %s value %d (row %d) is %g; the network computes in float32: scale the data (|values| ≤ %g; the flux and toy data sets are scaled to about [-1, 1])",
+					c.name, i, i/max(1, len(c.a)/d.N), v, MaxDataMagnitude)
 			}
 		}
 	}

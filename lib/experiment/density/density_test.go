@@ -176,3 +176,42 @@ func TestWriteTable2(t *testing.T) {
 	}
 	_ = io.Discard
 }
+
+// Samples far from the reference make POT's kernel underflow: the distance
+// records the status and is not a value; the log-domain one still is, and
+// the tables print "underflow" for the cell.
+func TestEvaluateUnderflowIsAStatus(t *testing.T) {
+	ref, _ := toy.ExactConditional(toy.Tanh, 1, 500, 4)
+	far := make([]float64, len(ref))
+	for i, v := range ref {
+		far[i] = v + 20
+	}
+	d, err := Evaluate(far, ref, 0.01)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.POTValid() || d.POTStatus != "underflow" || d.POT != 0 {
+		t.Errorf("far samples: %+v", d)
+	}
+	if !d.LogConverged || math.Abs(d.Log-20) > 0.5 {
+		t.Errorf("log-domain distance %v (converged %v), want about 20", d.Log, d.LogConverged)
+	}
+	cells := map[string]*Cell{}
+	for _, p := range Table2Processes() {
+		for _, s := range Table2Samplers() {
+			for _, c := range Table2Cases() {
+				cells[CellKey(p, s, c)] = &Cell{Mean: 0.05, MeanLog: 0.05}
+			}
+		}
+	}
+	cells[CellKey("vp", "sde", "tanh")].POTFailed = 2
+	dir := t.TempDir()
+	if _, err := writeTable2(dir, cells); err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := os.ReadFile(filepath.Join(dir, "table2.csv"))
+	md, _ := os.ReadFile(filepath.Join(dir, "table2.md"))
+	if !strings.Contains(string(csv), "vp,sde,underflow,0.050000,0.050000") || !strings.Contains(string(md), "underflow (2 y)") {
+		t.Errorf("tables do not flag the failed cell:\n%s\n%s", csv, md)
+	}
+}

@@ -110,32 +110,48 @@ func Sample(m *model.Model, y []float64, n int, spec sample.Spec, seed uint64, p
 // Distance holds the Sinkhorn distance between generated and reference
 // samples by both methods.
 type Distance struct {
-	// POT is POT 0.8.2's sinkhorn_knopp value (1000-iteration cap), as the paper.
-	POT           float64 `json:"pot"`
-	POTIterations int     `json:"pot_iterations"`
-	POTConverged  bool    `json:"pot_converged"`
+	// POT is POT 0.8.2's sinkhorn_knopp value (1000-iteration cap), as the
+	// paper; it is a result only when POTStatus is "converged" or
+	// "max_iterations" (the paper's cap). For "underflow" (the kernel
+	// exp(−M/reg) vanished on a row: samples far from the reference) it is 0
+	// and not a distance.
+	POT           float64   `json:"pot"`
+	POTIterations int       `json:"pot_iterations"`
+	POTConverged  bool      `json:"pot_converged"`
+	POTStatus     ot.Status `json:"pot_status"`
 	// Log is the converged log-domain value.
 	Log           float64 `json:"log"`
 	LogIterations int     `json:"log_iterations"`
 	LogConverged  bool    `json:"log_converged"`
 }
 
+// POTValid reports whether POT is a distance (not an underflow).
+func (d Distance) POTValid() bool {
+	return d.POTStatus == ot.StatusConverged || d.POTStatus == ot.StatusMaxIterations
+}
+
 // Evaluate computes the entropic OT distance (Euclidean cost) between
-// generated and reference 1-D samples with both Sinkhorn methods. A kernel
-// underflow or a non-finite value is an error, never a number; the POT
-// method's 1000-iteration cap (the paper's setting) is recorded in
-// POTConverged.
+// generated and reference 1-D samples with both Sinkhorn methods. The POT
+// method's kernel underflow is recorded in POTStatus (the paper's method
+// cannot score samples far from the reference); a failure of the log-domain
+// method, or a non-finite value of either, is an error, never a number.
 func Evaluate(gen, ref []float64, reg float64) (Distance, error) {
 	var d Distance
-	pot, err := ot.Sinkhorn2Checked(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodPOT})
+	pot, err := ot.Sinkhorn2(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodPOT})
 	if err != nil {
+		return d, fmt.Errorf("density: POT Sinkhorn: %w", err)
+	}
+	if err := pot.Check(); err != nil && pot.Status != ot.StatusUnderflow {
 		return d, fmt.Errorf("density: POT Sinkhorn: %w", err)
 	}
 	lg, err := ot.Sinkhorn2Checked(gen, ref, len(gen), len(ref), 1, ot.Options{Reg: reg, Method: ot.MethodLog})
 	if err != nil {
 		return d, fmt.Errorf("density: log-domain Sinkhorn: %w", err)
 	}
-	d.POT, d.POTIterations, d.POTConverged = pot.Value, pot.Iterations, pot.Converged
+	d.POT, d.POTIterations, d.POTConverged, d.POTStatus = pot.Value, pot.Iterations, pot.Converged, pot.Status
+	if pot.Status == ot.StatusUnderflow {
+		d.POT = 0
+	}
 	d.Log, d.LogIterations, d.LogConverged = lg.Value, lg.Iterations, lg.Converged
 	return d, nil
 }

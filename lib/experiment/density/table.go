@@ -55,13 +55,17 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 				if !ok {
 					return nil, fmt.Errorf("table 2: missing cell %s", CellKey(p, s, c))
 				}
-				fmt.Fprintf(&csv, ",%.6f", cell.Mean)
+				if cell.POTFailed > 0 {
+					fmt.Fprint(&csv, ",underflow")
+				} else {
+					fmt.Fprintf(&csv, ",%.6f", cell.Mean)
+				}
 			}
 			fmt.Fprintln(&csv)
 		}
 	}
 	var md bytes.Buffer
-	section := func(title, format string, value func(*Cell) float64, withPaper bool) {
+	section := func(title, format string, value func(*Cell) float64, withPaper, potValue bool) {
 		fmt.Fprintf(&md, "%s\n\n", title)
 		if withPaper {
 			fmt.Fprintln(&md, "| Formulation | Sampler | Tanh | Bimodal | Spiral | paper Tanh | paper Bimodal | paper Spiral |")
@@ -74,7 +78,11 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 			for _, s := range Table2Samplers() {
 				fmt.Fprintf(&md, "| %s | %s |", strings.ToUpper(p), strings.ToUpper(s))
 				for _, c := range Table2Cases() {
-					fmt.Fprintf(&md, " "+format+" |", value(cells[CellKey(p, s, c)]))
+					if cell := cells[CellKey(p, s, c)]; potValue && cell.POTFailed > 0 {
+						fmt.Fprintf(&md, " underflow (%d y) |", cell.POTFailed)
+					} else {
+						fmt.Fprintf(&md, " "+format+" |", value(cell))
+					}
 				}
 				if withPaper {
 					for _, c := range Table2Cases() {
@@ -86,9 +94,9 @@ func writeTable2(dir string, cells map[string]*Cell) ([]string, error) {
 		}
 		fmt.Fprintln(&md)
 	}
-	section("Table 2: regularised OT distance (Sinkhorn, reg 0.01, Euclidean cost, POT 0.8.2 sinkhorn_knopp with its 1000-iteration cap), mean over the y values", "%.3f", func(c *Cell) float64 { return c.Mean }, true)
-	section("Same, converged log-domain Sinkhorn (no iteration cap)", "%.3f", func(c *Cell) float64 { return c.MeanLog }, false)
-	section("Mean number of score evaluations (NFE) per sampling run", "%.0f", func(c *Cell) float64 { return c.MeanNFE }, false)
+	section("Table 2: regularised OT distance (Sinkhorn, reg 0.01, Euclidean cost, POT 0.8.2 sinkhorn_knopp with its 1000-iteration cap), mean over the y values", "%.3f", func(c *Cell) float64 { return c.Mean }, true, true)
+	section("Same, converged log-domain Sinkhorn (no iteration cap)", "%.3f", func(c *Cell) float64 { return c.MeanLog }, false, false)
+	section("Mean number of score evaluations (NFE) per sampling run", "%.0f", func(c *Cell) float64 { return c.MeanNFE }, false, false)
 	var paths []string
 	for _, f := range []struct {
 		name string

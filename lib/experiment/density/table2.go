@@ -39,8 +39,11 @@ type Cell struct {
 	Sampler sample.Spec `json:"sampler"`
 	PerY    []YResult   `json:"per_y"`
 	// Mean is the POT-method distance averaged over y (the paper's number),
-	// MeanLog the converged log-domain one, MeanNFE the mean NFE.
-	Mean    float64 `json:"mean"`
+	// MeanLog the converged log-domain one, MeanNFE the mean NFE. When the
+	// POT method underflowed at POTFailed of the y values, Mean is 0 and not
+	// a result (the tables print "underflow").
+	POTFailed int     `json:"pot_failed,omitempty"`
+	Mean      float64 `json:"mean"`
 	MeanLog float64 `json:"mean_log"`
 	MeanNFE float64 `json:"mean_nfe"`
 	Paper   float64 `json:"paper"`
@@ -212,9 +215,15 @@ func RunTable2(ctx context.Context, backend compute.Backend, p Preset, seed uint
 				}
 				arrays["x"] = arrayio.Matrix(len(ys), p.NSamples, gen)
 				for _, yr := range cell.PerY {
+					if !yr.Distance.POTValid() {
+						cell.POTFailed++
+					}
 					cell.Mean += yr.Distance.POT / float64(len(ys))
 					cell.MeanLog += yr.Distance.Log / float64(len(ys))
 					cell.MeanNFE += float64(yr.NFE) / float64(len(ys))
+				}
+				if cell.POTFailed > 0 {
+					cell.Mean = 0
 				}
 				tab.Cells[CellKey(process, sampler, string(c))] = cell
 				sp := SamplesPath(out, c, process, sampler)
