@@ -1,0 +1,437 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/pdediff/pdediff/datasets/flux"
+	"github.com/pdediff/pdediff/lib/arrayio"
+	"github.com/pdediff/pdediff/lib/backend"
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/experiment/fluxinv"
+	"github.com/pdediff/pdediff/lib/model"
+	"github.com/pdediff/pdediff/lib/physics"
+)
+
+func init() {
+	fluxCommands["train"] = command{name: "train", summary: "train the conditional score model q | readings of a flux data folder (paper Section 6.2)", runCtx: runFluxTrain}
+	fluxCommands["sample"] = command{name: "sample", summary: "posterior flux samples for sensor readings from a trained model", runCtx: runFluxSample}
+	fluxCommands["exact"] = command{name: "exact", summary: "exact posterior samples (Gaussian or ESS for the clipped prior; linear problem)", runCtx: runFluxExact}
+	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
+	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid: data, models, posteriors, exact posteriors, tables, Figs 7-11", runCtx: runFluxExperiment}
+}
+
+// fluxPresetFlag resolves --preset and the --epochs override of the flux
+// commands.
+func fluxPresetFlag(name string, epochs int) (fluxinv.Preset, error) {
+	p, err := fluxinv.PresetFor(name)
+	if err != nil {
+		return p, usageErrorf("--preset: %v", err)
+	}
+	if epochs < 0 {
+		return p, usageErrorf("--epochs must be > 0, got %d", epochs)
+	} else if epochs > 0 {
+		p.Epochs = epochs
+	}
+	return p, nil
+}
+
+func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux train", "train a conditional score network S(x_t, readings[, mask], t) on a flux data folder (theory §7.6)", stderr)
+	data := fs.String("data", "", "data folder from `pdediff flux data` (required)")
+	process := fs.String("process", "ve", "forward process: ve, vp or vpfamily (Section 6.2 settings: VE sigma_max 5, VP beta 0.001-15)")
+	kappa := fs.Float64("kappa", 1, "kappa > 0 of the VP family (--process vpfamily)")
+	presetName := fs.String("preset", "quick", "network and training sizes: quick, standard or paper (paper: 4 x 256, 10,000 epochs, batch 1000)")
+	epochs := fs.Int("epochs", 0, "override the preset's number of epochs")
+	seed := fs.Uint64("seed", 1, "random seed of the weights and of training")
+	out := fs.String("out", "", "model folder (required); an unfinished one is resumed")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := fluxPresetFlag(*presetName, *epochs)
+	if err != nil {
+		return err
+	}
+	if *data == "" || *out == "" {
+		return usageErrorf("--data and --out are required")
+	}
+	if *process != "vpfamily" && *kappa != 1 {
+		return usageErrorf("--kappa applies to --process vpfamily only")
+	}
+	pc, err := fluxinv.ProcessConfig(*process, *kappa)
+	if err != nil {
+		return usageErrorf("%v", err)
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	if err := model.CheckDir(*out); err != nil {
+		return usageErrorf("--out: %v", err)
+	}
+	if st, err := os.Stat(*data); err != nil || !st.IsDir() {
+		return usageErrorf("--data %s is not a folder (make one with `pdediff flux data`)", *data)
+	}
+	var meta flux.Meta
+	if err := arrayio.ReadJSON(filepath.Join(*data, flux.MetaFile), &meta); err != nil {
+		return usageErrorf("--data: %v", err)
+	}
+	if err := checkMemory(fmt.Sprintf("flux train on %d pairs", meta.NTrain), flux.EstimateBytes(meta.NTrain, meta.NTest)*2+
+		float64(p.BatchSize)*float64(p.Width)*8*float64(4*p.HiddenLayers+8), "use a smaller data set"); err != nil {
+		return err
+	}
+	ds, err := flux.Load(*data)
+	if err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	var progress io.Writer = stderr
+	if *quiet {
+		progress = nil
+	}
+	m, res, err := fluxinv.Train(ctx, b, ds, pc, p.Training(), *seed, *out, nil, progress)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "model %s: %s on %s (noise level %g, %d pairs), %d steps, final loss %.5g, %.1fs\n",
+		*out, fluxinv.ProcessLabel(pc), m.Data.Name, m.Info.NoiseLevel, m.Data.Rows, res.Steps, res.FinalLoss, res.Seconds)
+	return nil
+}
+
+// fluxObservations reads --readings and --mask and validates them against
+// the model folder's recorded data description (its sidecar only: the
+// network is not loaded).
+func fluxObservations(modelDir, readings, mask string) (model.Data, fluxinv.Info, fluxinv.Observations, error) {
+	var none fluxinv.Observations
+	y, k, err := fluxinv.ReadRows(readings, "readings")
+	if err != nil {
+		return model.Data{}, fluxinv.Info{}, none, usageErrorf("--readings: %v", err)
+	}
+	var m []float64
+	if mask != "" {
+		mv, mk, err := fluxinv.ReadRows(mask, "mask")
+		if err != nil {
+			return model.Data{}, fluxinv.Info{}, none, usageErrorf("--mask: %v", err)
+		}
+		if mk != k {
+			return model.Data{}, fluxinv.Info{}, none, usageErrorf("--mask has %d rows but --readings has %d", mk, k)
+		}
+		m = mv
+	}
+	d, info, err := fluxinv.ReadModelInfo(modelDir)
+	if err != nil {
+		return d, info, none, usageErrorf("--model: %v", err)
+	}
+	obs, err := fluxinv.NewObservations(info, y, m)
+	if err != nil {
+		return d, info, none, usageErrorf("--readings %s: %v", readings, err)
+	}
+	return d, info, obs, nil
+}
+
+// checkPosteriorOut validates an output posterior file name.
+func checkPosteriorOut(out string) error {
+	if out == "" {
+		return usageErrorf("--out is required (a .npz file)")
+	}
+	if !strings.HasSuffix(out, ".npz") {
+		return usageErrorf("--out must name a .npz file, got %s", out)
+	}
+	if err := checkOutFile("--out", out); err != nil {
+		return err
+	}
+	return checkOutFile("--out (its sidecar)", fluxinv.SidecarPath(out))
+}
+
+// posteriorBytes estimates the memory of k × n draws: the draws, the
+// sampler's state and scratch (about 12 values per draw and dimension for the
+// adaptive sampler, per observation) and the output file's buffers.
+func posteriorBytes(k, n int) float64 {
+	return 8*float64(fluxinv.D)*float64(k)*float64(n)*3 + 8*16*float64(fluxinv.D)*float64(n)
+}
+
+func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux sample", "draw posterior flux samples q | readings with the reverse process of a trained model", stderr)
+	modelDir := fs.String("model", "", "model folder from `pdediff flux train` (required)")
+	readings := fs.String("readings", "", "physical sensor readings Y.npy, float64 of shape (k, 30): bottom row left to right, then top; NaN = sensor off (masked models only) (required)")
+	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on, 0 = off (masked models only; default: NaN readings are off)")
+	n := fs.Int("n", 1000, "posterior samples per observation")
+	spec := samplerFlags(fs)
+	seed := fs.Uint64("seed", 1, "random seed (observation j uses SubSeed(seed, \"obs\", j): results do not depend on k)")
+	out := fs.String("out", "", "output P.npz: q (k, n, 30) physical flux samples, mean, std (k, 30), nfe (k); sidecar P.json (required)")
+	quiet := fs.Bool("quiet", false, "no progress bar")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	sp, err := spec()
+	if err != nil {
+		return err
+	}
+	switch {
+	case *modelDir == "" || *readings == "":
+		return usageErrorf("--model and --readings are required")
+	case *n < 2:
+		return usageErrorf("--n must be ≥ 2, got %d", *n)
+	}
+	if err := checkPosteriorOut(*out); err != nil {
+		return err
+	}
+	d, info, obs, err := fluxObservations(*modelDir, *readings, *mask)
+	if err != nil {
+		return err
+	}
+	if err := checkMemory(fmt.Sprintf("flux sample of k = %d observations × --n %d", obs.K, *n), posteriorBytes(obs.K, *n), "lower --n or split --readings"); err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	m, err := fluxinv.LoadModel(b, *modelDir)
+	if err != nil {
+		return err
+	}
+	if m.Data.Fingerprint != d.Fingerprint {
+		return fmt.Errorf("%s changed while it was read; run again", *modelDir)
+	}
+	cond, err := info.Conditioning(obs)
+	if err != nil {
+		return err
+	}
+	var progress io.Writer = stderr
+	if *quiet {
+		progress = nil
+	}
+	post, err := fluxinv.SamplePosterior(ctx, m, cond, *n, sp, *seed, progress)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped while sampling; nothing was written to %s", *out)
+		}
+		return err
+	}
+	f := &fluxinv.PosteriorFile{Meta: fluxinv.PosteriorMeta{Kind: fluxinv.KindModel, Model: *modelDir, Data: m.Data.Name, Fingerprint: m.Data.Fingerprint,
+		Process: fluxinv.ProcessLabel(m.ProcessConfig), Sampler: &sp, Seed: *seed, ObservationSeeds: "SubSeed(seed, \"obs\", j)",
+		NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd, Masks: info.Masks}, Post: post, Obs: obs}
+	if err := fluxinv.WritePosteriorFile(*out, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "%s: %d × %d posterior samples, sampler %s, mean NFE %.0f, %.2fs\n", *out, obs.K, *n, sp, f.Meta.NFEMean, post.Seconds)
+	return nil
+}
+
+func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux exact", "exact posterior samples for sensor readings, from the prior, response matrix and noise a model records (linear problem, theory §7.2-7.3)", stderr)
+	modelDir := fs.String("model", "", "model folder from `pdediff flux train`: its recorded data (prior, noise, masks, mesh) define the problem (required)")
+	readings := fs.String("readings", "", "physical sensor readings Y.npy of shape (k, 30); NaN = sensor off (masked models only) (required)")
+	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on (masked models only)")
+	n := fs.Int("n", 1000, "posterior samples per observation")
+	method := fs.String("method", "ess", "gauss (Gaussian posterior of the unclipped prior) or ess (elliptical slice sampling of the clipped prior the data come from; noise > 0)")
+	seed := fs.Uint64("seed", 1, "random seed (observation j uses SubSeed(seed, \"obs\", j))")
+	out := fs.String("out", "", "output E.npz with the layout of `flux sample` (nfe: log-likelihood evaluations for ess, 0 for gauss; rhat for ess) (required)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	switch {
+	case *method != fluxinv.ExactGauss && *method != fluxinv.ExactESS:
+		return usageErrorf("unknown --method %q (want gauss or ess)", *method)
+	case *modelDir == "" || *readings == "":
+		return usageErrorf("--model and --readings are required")
+	case *n < 2:
+		return usageErrorf("--n must be ≥ 2, got %d", *n)
+	}
+	if err := checkPosteriorOut(*out); err != nil {
+		return err
+	}
+	d, info, obs, err := fluxObservations(*modelDir, *readings, *mask)
+	if err != nil {
+		return err
+	}
+	if info.Problem != physics.ProblemLinear {
+		return usageErrorf("--model %s is a model of the %s problem: the exact posterior exists for the linear problem only", *modelDir, info.Problem)
+	}
+	if *method == fluxinv.ExactESS && !(info.NoiseStd > 0) {
+		return usageErrorf("--method ess needs noise > 0, but %s was trained at noise level 0; use --method gauss", *modelDir)
+	}
+	if err := checkMemory(fmt.Sprintf("flux exact of k = %d observations × --n %d", obs.K, *n), posteriorBytes(obs.K, *n), "lower --n or split --readings"); err != nil {
+		return err
+	}
+	g, err := fluxinv.ResponseMatrix(info)
+	if err != nil {
+		return err
+	}
+	ess := fluxinv.DefaultESS()
+	post, err := fluxinv.Exact(ctx, info, g, obs, *n, *method, ess, *seed)
+	if err != nil {
+		if ctx.Err() != nil {
+			return fmt.Errorf("stopped while sampling; nothing was written to %s", *out)
+		}
+		return err
+	}
+	meta := fluxinv.PosteriorMeta{Kind: fluxinv.KindExact, Model: *modelDir, Data: d.Name, Fingerprint: d.Fingerprint, Method: *method,
+		Seed: *seed, ObservationSeeds: "SubSeed(seed, \"obs\", j)", NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd, Masks: info.Masks}
+	if *method == fluxinv.ExactESS {
+		meta.ESS = &ess
+	}
+	f := &fluxinv.PosteriorFile{Meta: meta, Post: post, Obs: obs}
+	if err := fluxinv.WritePosteriorFile(*out, f); err != nil {
+		return err
+	}
+	extra := ""
+	if *method == fluxinv.ExactESS {
+		extra = fmt.Sprintf(", split-R̂ max %.4f", f.Meta.RHatMax)
+	}
+	fmt.Fprintf(stdout, "%s: %d × %d exact posterior samples (%s%s), %.2fs\n", *out, obs.K, *n, *method, extra, post.Seconds)
+	return nil
+}
+
+func runFluxEval(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux eval", "posterior metrics (theory eqs. 116-119) of posterior samples against the true fluxes", stderr)
+	postPath := fs.String("posterior", "", "posterior file P.npz from `flux sample` or `flux exact` (required)")
+	truthPath := fs.String("truth", "", "true fluxes Q.npy of shape (k, 30), physical units (required)")
+	refPath := fs.String("reference", "", "optional reference posterior E.npz (e.g. from `flux exact`) of the same observations: error and std ratios")
+	bins := fs.Int("bins", 10, "SBC rank-histogram bins (at most n + 1)")
+	seed := fs.Uint64("seed", 1, "seed of the SBC tie-breaking")
+	asJSON := fs.Bool("json", false, "print the metrics as JSON (lib/posterior Metrics)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *postPath == "" || *truthPath == "" {
+		return usageErrorf("--posterior and --truth are required")
+	}
+	truth, k, err := fluxinv.ReadRows(*truthPath, "truth")
+	if err != nil {
+		return usageErrorf("--truth: %v", err)
+	}
+	for i, v := range truth {
+		if math.IsNaN(v) || math.IsInf(v, 0) {
+			return usageErrorf("--truth: value %v at row %d, segment %d is not finite", v, i/fluxinv.D, i%fluxinv.D+1)
+		}
+	}
+	for _, p := range []string{*postPath, *refPath} {
+		if p == "" {
+			continue
+		}
+		if st, err := os.Stat(p); err == nil {
+			if err := checkMemory("reading "+p, 2*float64(st.Size()), ""); err != nil {
+				return err
+			}
+		}
+	}
+	pf, err := fluxinv.ReadPosteriorFile(*postPath)
+	if err != nil {
+		return err
+	}
+	if pf.Post.K != k {
+		return usageErrorf("--posterior has %d observations but --truth has %d rows", pf.Post.K, k)
+	}
+	var ref *fluxinv.Posterior
+	if *refPath != "" {
+		rf, err := fluxinv.ReadPosteriorFile(*refPath)
+		if err != nil {
+			return err
+		}
+		if rf.Post.K != k {
+			return usageErrorf("--reference has %d observations but --truth has %d rows", rf.Post.K, k)
+		}
+		if pf.Obs.Readings != nil && rf.Obs.Readings != nil && !sameReadings(pf.Obs.Readings, rf.Obs.Readings) {
+			return usageErrorf("--reference %s was drawn for other readings than --posterior %s", *refPath, *postPath)
+		}
+		ref = rf.Post
+	}
+	if *bins < 2 || *bins > pf.Post.N+1 {
+		return usageErrorf("--bins must lie in 2..%d (samples + 1), got %d", pf.Post.N+1, *bins)
+	}
+	var prior []float64
+	if k >= 2 {
+		prior = fluxinv.PriorStd(truth)
+	}
+	met, _, err := fluxinv.Evaluate(pf.Post, truth, ref, prior, *bins, *seed)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(met)
+	}
+	fmt.Fprintf(stdout, "%d cases × %d samples: normalised error %.4f, mean std %.4f", met.Cases, met.Samples, met.ErrorMean, met.StdMean)
+	if met.PriorStd != nil {
+		fmt.Fprintf(stdout, " (prior std %.4f)", met.PriorStdMean)
+	}
+	fmt.Fprintf(stdout, ", coverage 68/95 %.3f/%.3f, SBC pooled p %.3g\n", met.Coverage68Mean, met.Coverage95Mean, met.SBC.PooledPValue)
+	if c := met.Reference; c != nil {
+		fmt.Fprintf(stdout, "reference (%d samples): error %.4f (ratio %.3f), std %.4f (ratio %.3f)\n", c.Samples, c.ErrorMean, c.ErrorRatioOverall, c.StdMean, c.StdRatioOverall)
+	}
+	return nil
+}
+
+// sameReadings compares readings that may hold NaN (off sensors).
+func sameReadings(a, b []float64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] && !(math.IsNaN(a[i]) && math.IsNaN(b[i])) {
+			return false
+		}
+	}
+	return true
+}
+
+func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux experiment", "the flux-inversion experiment (paper Section 6.2): per noise level a data set, VE and VP models, ODE and SDE posteriors of the test cases, exact posteriors, metrics, tables and Figs 7-11", stderr)
+	problem := fs.String("problem", "linear", "forward model: linear (the nonlinear and masked problems are not implemented yet)")
+	presetName := fs.String("preset", "quick", "quick (minutes), standard or paper (the paper's sizes)")
+	out := fs.String("out", "", "run folder (required); everything found there that this preset and seed made is reused, and cells of separate --only runs are merged")
+	only := fs.String("only", "", "comma-separated cells to run, each process-sampler-level with * wildcards (e.g. ve-ode-0.05,vp-*-0.2); default all")
+	seed := fs.Uint64("seed", 1, "random seed of the whole run")
+	noFigures := fs.Bool("no-figures", false, "skip the figures")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *problem != physics.ProblemLinear {
+		if *problem == physics.ProblemNonlinear {
+			return usageErrorf("--problem nonlinear is not implemented yet (only linear)")
+		}
+		return usageErrorf("unknown --problem %q (want linear)", *problem)
+	}
+	name, err := experiment.ParsePreset(*presetName)
+	if err != nil {
+		return usageErrorf("--preset: %v", err)
+	}
+	p, err := fluxinv.PresetFor(string(name))
+	if err != nil {
+		return usageErrorf("--preset: %v", err)
+	}
+	var patterns []string
+	if *only != "" {
+		patterns = strings.Split(*only, ",")
+	}
+	if _, err := fluxinv.SelectCells(p, patterns); err != nil {
+		return usageErrorf("--only: %v", err)
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	res, err := fluxinv.Run(ctx, b, p, *seed, *out, fluxinv.Options{Only: patterns, Log: stderr, NoFigures: *noFigures})
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, res.Markdown())
+	var tm fluxinv.Timing
+	if arrayio.ReadJSON(filepath.Join(*out, "timing.json"), &tm) == nil {
+		fmt.Fprintf(stdout, "\nThis run: %.1fs on %d cores (%s backend); stage times in %s.\n", tm.Seconds["run/last"], tm.Cores, tm.Backend, filepath.Join(*out, "timing.json"))
+	}
+	return nil
+}

@@ -1,0 +1,241 @@
+package main
+
+import (
+	"bytes"
+	"encoding/binary"
+	"encoding/json"
+	"fmt"
+	"math"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/pdediff/pdediff/datasets/flux"
+	"github.com/pdediff/pdediff/lib/experiment/fluxinv"
+	"github.com/pdediff/pdediff/lib/posterior"
+)
+
+// fluxInvFiles is the fixture of the flux inversion CLI tests: data folders
+// on a tiny mesh (noise 0.1 and 0), a model of each trained for two epochs
+// (the CLI contract is tested here, not the quality; see
+// lib/experiment/fluxinv), and readings and true fluxes as .npy files.
+type fluxInvFiles struct {
+	err                error
+	data, data0        string
+	model, model0      string
+	readings, truth    string
+	readings1, truth1_ string
+}
+
+func newFluxInvFixture(t *testing.T) *fluxInvFiles {
+	t.Helper()
+	root := t.TempDir()
+	t.Setenv("XDG_CACHE_HOME", filepath.Join(root, "cache")) // the response-matrix cache of the tiny mesh
+	f := &fluxInvFiles{}
+	func() {
+		runOK := func(args ...string) error {
+			var out, errb bytes.Buffer
+			if code := run(args, &out, &errb); code != 0 {
+				return fmt.Errorf("%v: exit %d: %s", args, code, errb.String())
+			}
+			return nil
+		}
+		f.data, f.data0 = filepath.Join(root, "data"), filepath.Join(root, "data0")
+		f.model, f.model0 = filepath.Join(root, "model"), filepath.Join(root, "model0")
+		for _, c := range [][]string{
+			{"flux", "data", "--nx", "34", "--ny", "8", "--noise", "0.1", "--n-train", "300", "--n-test", "6", "--seed", "2", "--out", f.data, "--quiet"},
+			{"flux", "data", "--nx", "34", "--ny", "8", "--noise", "0", "--n-train", "300", "--n-test", "6", "--seed", "2", "--out", f.data0, "--quiet"},
+			{"flux", "train", "--data", f.data, "--process", "vp", "--preset", "quick", "--epochs", "2", "--out", f.model, "--quiet"},
+			{"flux", "train", "--data", f.data0, "--process", "ve", "--preset", "quick", "--epochs", "2", "--out", f.model0, "--quiet"},
+		} {
+			if f.err = runOK(c...); f.err != nil {
+				return
+			}
+		}
+		ds, err := flux.Load(f.data)
+		if err != nil {
+			f.err = err
+			return
+		}
+		f.readings, f.truth = filepath.Join(root, "y.npy"), filepath.Join(root, "q.npy")
+		f.readings1, f.truth1_ = filepath.Join(root, "y1.npy"), filepath.Join(root, "q1.npy")
+		for _, w := range []struct {
+			path  string
+			shape []int
+			data  []float64
+		}{{f.readings, []int{4, 30}, ds.Test.ReadingsNoisy[:4*30]}, {f.truth, []int{4, 30}, ds.Test.Q[:4*30]},
+			{f.readings1, []int{30}, ds.Test.ReadingsNoisy[:30]}, {f.truth1_, []int{1, 30}, ds.Test.Q[:30]}} {
+			if f.err = writeNPYFile(w.path, w.shape, w.data); f.err != nil {
+				return
+			}
+		}
+	}()
+	if f.err != nil {
+		t.Fatal(f.err)
+	}
+	return f
+}
+
+// writeNPYFile writes a little-endian float64 .npy (NaN allowed).
+func writeNPYFile(path string, shape []int, data []float64) error {
+	dims := ""
+	for _, s := range shape {
+		dims += fmt.Sprint(s) + ","
+	}
+	hdr := "{'descr': '<f8', 'fortran_order': False, 'shape': (" + dims + "), }"
+	hdr += strings.Repeat(" ", (64-(10+len(hdr)+1)%64)%64) + "\n"
+	var b bytes.Buffer
+	b.WriteString("\x93NUMPY\x01\x00")
+	var l [2]byte
+	binary.LittleEndian.PutUint16(l[:], uint16(len(hdr)))
+	b.Write(l[:])
+	b.WriteString(hdr)
+	for _, v := range data {
+		var w [8]byte
+		binary.LittleEndian.PutUint64(w[:], math.Float64bits(v))
+		b.Write(w[:])
+	}
+	return os.WriteFile(path, b.Bytes(), 0o644)
+}
+
+func runFlux(t *testing.T, args ...string) (int, string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(args, &out, &errb)
+	return code, out.String(), errb.String()
+}
+
+// TestFluxInversionCLI checks the commands train, sample, exact and eval on
+// one fixture: the output contract, then bad input.
+func TestFluxInversionCLI(t *testing.T) {
+	f := newFluxInvFixture(t)
+	t.Run("contract", func(t *testing.T) { fluxInvContract(t, f) })
+	t.Run("bad input", func(t *testing.T) { fluxInvBadInput(t, f) })
+}
+
+func fluxInvContract(t *testing.T, f *fluxInvFiles) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "p.npz")
+	if code, _, e := runFlux(t, "flux", "sample", "--model", f.model, "--readings", f.readings, "--n", "16", "--sampler", "ode",
+		"--rtol", "1e-3", "--atol", "1e-3", "--seed", "3", "--out", p, "--quiet"); code != 0 {
+		t.Fatalf("flux sample: exit %d: %s", code, e)
+	}
+	pf, err := fluxinv.ReadPosteriorFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := fluxinv.ReadNPZFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, shape := range map[string]string{"q": "[4 16 30]", "mean": "[4 30]", "std": "[4 30]", "nfe": "[4]"} {
+		if got := fmt.Sprint(a[name].Shape); got != shape {
+			t.Errorf("array %s has shape %s, want %s", name, got, shape)
+		}
+	}
+	if pf.Meta.Kind != fluxinv.KindModel || pf.Meta.Sampler == nil || pf.Meta.Sampler.Name != "ode" || pf.Meta.Seed != 3 || pf.Meta.Model != f.model || pf.Meta.K != 4 || pf.Meta.NFEMean <= 0 {
+		t.Errorf("sidecar %+v", pf.Meta)
+	}
+	// Same seed → identical files; k = 1 from a (30,) array works as naturally.
+	p2 := filepath.Join(dir, "p2.npz")
+	runFlux(t, "flux", "sample", "--model", f.model, "--readings", f.readings, "--n", "16", "--sampler", "ode", "--rtol", "1e-3", "--atol", "1e-3", "--seed", "3", "--out", p2, "--quiet")
+	b1, _ := os.ReadFile(p)
+	b2, _ := os.ReadFile(p2)
+	if !bytes.Equal(b1, b2) {
+		t.Error("flux sample with the same seed wrote different files")
+	}
+	p1 := filepath.Join(dir, "p1.npz")
+	if code, _, e := runFlux(t, "flux", "sample", "--model", f.model, "--readings", f.readings1, "--n", "8", "--sampler", "sde", "--steps", "20", "--out", p1, "--quiet"); code != 0 {
+		t.Fatalf("flux sample k = 1: exit %d: %s", code, e)
+	}
+	if a1, _ := fluxinv.ReadNPZFile(p1); fmt.Sprint(a1["q"].Shape) != "[1 8 30]" {
+		t.Errorf("k = 1: q shape %v", a1["q"].Shape)
+	}
+	// Exact posteriors of the same readings.
+	e := filepath.Join(dir, "e.npz")
+	if code, out, e2 := runFlux(t, "flux", "exact", "--model", f.model, "--readings", f.readings, "--n", "40", "--method", "ess", "--out", e); code != 0 || !strings.Contains(out, "R̂") {
+		t.Fatalf("flux exact: exit %d: %s%s", code, out, e2)
+	}
+	g := filepath.Join(dir, "g.npz")
+	if code, _, e2 := runFlux(t, "flux", "exact", "--model", f.model, "--readings", f.readings, "--n", "40", "--method", "gauss", "--out", g); code != 0 {
+		t.Fatalf("flux exact gauss: exit %d: %s", code, e2)
+	}
+	ef, err := fluxinv.ReadPosteriorFile(e)
+	if err != nil || ef.Meta.Kind != fluxinv.KindExact || ef.Meta.Method != "ess" || ef.Meta.ESS == nil || ef.Post.RHat == nil {
+		t.Fatalf("exact file: %+v, %v", ef, err)
+	}
+	// Eval with a reference, as JSON: the lib/posterior metrics.
+	code, out, e2 := runFlux(t, "flux", "eval", "--posterior", p, "--truth", f.truth, "--reference", e, "--json")
+	if code != 0 {
+		t.Fatalf("flux eval: exit %d: %s", code, e2)
+	}
+	var met posterior.Metrics
+	if err := json.Unmarshal([]byte(out), &met); err != nil {
+		t.Fatalf("flux eval --json: %v\n%s", err, out)
+	}
+	if met.Cases != 4 || met.Samples != 16 || len(met.Error) != 30 || met.Reference == nil || met.Reference.Samples != 40 || met.PriorStd == nil {
+		t.Errorf("metrics %+v", met)
+	}
+	if code, out, _ := runFlux(t, "flux", "eval", "--posterior", g, "--truth", f.truth); code != 0 || !strings.Contains(out, "normalised error") {
+		t.Errorf("flux eval (text): exit %d: %s", code, out)
+	}
+	if code, _, e := runFlux(t, "flux", "eval", "--posterior", p, "--truth", f.truth1_); code != 2 || !strings.Contains(e, "4 observations but --truth has 1") {
+		t.Errorf("eval with mismatched truth: exit %d: %s", code, e)
+	}
+}
+
+func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
+	dir := t.TempDir()
+	out := filepath.Join(dir, "p.npz")
+	shape := filepath.Join(dir, "shape.npy")
+	_ = writeNPYFile(shape, []int{2, 29}, make([]float64, 58))
+	empty := filepath.Join(dir, "empty.npy")
+	_ = writeNPYFile(empty, []int{0, 30}, nil)
+	nan := filepath.Join(dir, "nan.npy")
+	y := make([]float64, 60)
+	y[32] = math.NaN() // observation 1, bottom sensor 3
+	_ = writeNPYFile(nan, []int{2, 30}, y)
+	folder := filepath.Join(dir, "folder.npz")
+	_ = os.Mkdir(folder, 0o755)
+	notModel := filepath.Join(dir, "not-a-model")
+	_ = os.Mkdir(notModel, 0o755)
+	missing := filepath.Join(dir, "no-such-model")
+	for _, c := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"wrong shape", []string{"flux", "sample", "--model", f.model, "--readings", shape, "--out", out}, "shape [2 29], want (k, 30)"},
+		{"k = 0", []string{"flux", "sample", "--model", f.model, "--readings", empty, "--out", out}, "k = 0"},
+		{"NaN without a mask model", []string{"flux", "sample", "--model", f.model, "--readings", nan, "--out", out}, "reading[1, 2] (bottom sensor 3) is NaN"},
+		{"mask for a plain model", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--mask", f.readings, "--out", out}, "mask"},
+		// The sampler is checked before the model folder is even opened.
+		{"unknown sampler", []string{"flux", "sample", "--model", missing, "--readings", f.readings, "--sampler", "magic", "--out", out}, "unknown sampler \"magic\""},
+		{"output is a folder", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--out", folder}, "folder"},
+		{"output not .npz", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--out", filepath.Join(dir, "p.txt")}, ".npz"},
+		{"not a model", []string{"flux", "sample", "--model", notModel, "--readings", f.readings, "--out", out}, "--model"},
+		{"a data folder as --model", []string{"flux", "sample", "--model", f.data, "--readings", f.readings, "--out", out}, "--model"},
+		{"n", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--n", "1", "--out", out}, "--n must be"},
+		{"ess at zero noise", []string{"flux", "exact", "--model", f.model0, "--readings", f.readings, "--method", "ess", "--out", out}, "use --method gauss"},
+		{"unknown method", []string{"flux", "exact", "--model", f.model, "--readings", f.readings, "--method", "mcmc", "--out", out}, "unknown --method"},
+		{"train: no data", []string{"flux", "train", "--data", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "m")}, "not a folder"},
+		{"train: out is a file", []string{"flux", "train", "--data", f.data, "--out", f.readings}, "--out"},
+		{"train: kappa", []string{"flux", "train", "--data", f.data, "--process", "vp", "--kappa", "2", "--out", filepath.Join(dir, "m")}, "vpfamily only"},
+		{"train: another process into a model", []string{"flux", "train", "--data", f.data, "--process", "ve", "--epochs", "2", "--out", f.model, "--quiet"}, "process"},
+		{"train: model of other data", []string{"flux", "train", "--data", f.data0, "--process", "vp", "--epochs", "2", "--out", f.model, "--quiet"}, "trained on other data"},
+		{"experiment: nonlinear", []string{"flux", "experiment", "--problem", "nonlinear", "--out", filepath.Join(dir, "x")}, "not implemented"},
+		{"experiment: bad cell", []string{"flux", "experiment", "--only", "ve-ode-0.123", "--out", filepath.Join(dir, "x")}, "matches none"},
+		{"experiment: preset", []string{"flux", "experiment", "--preset", "huge", "--out", filepath.Join(dir, "x")}, "--preset"},
+		{"eval: NaN truth", []string{"flux", "eval", "--posterior", out, "--truth", nan}, "not finite"},
+	} {
+		code, _, e := runFlux(t, c.args...)
+		t.Logf("%s: exit %d: %s", c.name, code, strings.TrimSpace(e))
+		if code == 0 || !strings.Contains(e, c.want) {
+			t.Errorf("%s: exit %d, stderr %q; want a failure mentioning %q", c.name, code, e, c.want)
+		}
+	}
+	if _, err := os.Stat(out); err == nil {
+		t.Error("a failed command wrote its output")
+	}
+}

@@ -1,0 +1,214 @@
+package fluxinv
+
+import (
+	"fmt"
+	"slices"
+	"strconv"
+
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/physics"
+	"github.com/pdediff/pdediff/lib/sample"
+	"github.com/pdediff/pdediff/lib/sde"
+)
+
+// Preset holds every hyper-parameter of the flux-inversion experiment
+// (paper Section 6.2, theory §6–7). It is resolved once from a preset name
+// and recorded in every product of a run.
+type Preset struct {
+	// Name is quick, standard or paper.
+	Name experiment.PresetName `json:"name"`
+	// Problem is the forward model ("linear").
+	Problem string `json:"problem"`
+	// Levels are the noise levels λ_n (noise std = λ_n × reading scale,
+	// theory eq. 97), one data set and one model per level and process.
+	Levels []float64 `json:"levels"`
+	// NTrain and NTest are the data-set sizes per level (paper: 9,000/1,000).
+	NTrain int `json:"n_train"`
+	NTest  int `json:"n_test"`
+	// Epochs, BatchSize, LR and EMADecay configure Adam (paper: 10,000
+	// epochs, batch 1000, lr 1e-3, no EMA).
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"learning_rate"`
+	EMADecay  float64 `json:"ema_decay"`
+	// HiddenLayers and Width of the MLP (paper 6.2: 4 hidden layers; width 256 ours).
+	HiddenLayers int `json:"hidden_layers"`
+	Width        int `json:"width"`
+	// Processes are the forward processes (ve, vp) and Samplers the reverse
+	// samplers (ode, sde) of the grid.
+	Processes []string `json:"processes"`
+	Samplers  []string `json:"samplers"`
+	// Cases is the number of test cases sampled (the first Cases of the test
+	// split; paper: all 1,000) and Draws the posterior draws per case (paper: 1,000).
+	Cases int `json:"cases"`
+	Draws int `json:"draws"`
+	// Rtol and Atol are the ODE sampler's tolerances; SDESteps the
+	// Euler–Maruyama steps of the SDE sampler.
+	Rtol     float64 `json:"rtol"`
+	Atol     float64 `json:"atol"`
+	SDESteps int     `json:"sde_steps"`
+	// ESS configures the exact posterior of the clipped prior by elliptical
+	// slice sampling (theory §7.3–7.4).
+	ESS ESSSettings `json:"ess"`
+	// Bins is the number of SBC rank-histogram bins.
+	Bins int `json:"sbc_bins"`
+	// Fig7Level is the noise level of Figure 7 and Fig7Cases its three test cases.
+	Fig7Level float64 `json:"fig7_level"`
+	Fig7Cases []int   `json:"fig7_cases"`
+}
+
+// ESSSettings configure the elliptical slice sampler of the exact posterior
+// (lib/posterior ESSOptions): per observation, Chains chains, each round
+// BurnIn iterations and then at least Iterations more, thinned so that the
+// chains keep the draws asked for; Adapt adaptation rounds with inflation
+// Inflate.
+type ESSSettings struct {
+	Chains     int     `json:"chains"`
+	BurnIn     int     `json:"burn_in"`
+	Iterations int     `json:"iterations"`
+	Adapt      int     `json:"adapt"`
+	Inflate    float64 `json:"inflate"`
+}
+
+// DefaultESS are the settings lib/posterior documents for this problem: 4
+// chains of 500 + 2000 iterations, 3 adaptation rounds, inflation 1.5
+// (split-R̂ < 1.02 at noise level 0.05 even for heavily clipped cases).
+func DefaultESS() ESSSettings {
+	return ESSSettings{Chains: 4, BurnIn: 500, Iterations: 2000, Adapt: 3, Inflate: 1.5}
+}
+
+// Presets returns the presets in order: quick (minutes on 2 cores),
+// standard (a fuller grid, hours) and paper (the paper's sizes).
+func Presets() []Preset {
+	paper := Preset{
+		Name: experiment.Paper, Problem: physics.ProblemLinear,
+		Levels: []float64{0, 0.01, 0.02, 0.05, 0.1, 0.2, 1},
+		NTrain: 9000, NTest: 1000,
+		Epochs: 10000, BatchSize: 1000, LR: 1e-3,
+		HiddenLayers: 4, Width: 256,
+		Processes: []string{"ve", "vp"}, Samplers: []string{"ode", "sde"},
+		Cases: 1000, Draws: 1000,
+		Rtol: sample.DefaultTol, Atol: sample.DefaultTol, SDESteps: sample.DefaultSteps,
+		ESS: DefaultESS(), Bins: 20,
+		Fig7Level: 0.05, Fig7Cases: []int{0, 1, 2},
+	}
+	standard := paper
+	standard.Name = experiment.Standard
+	standard.Levels = []float64{0, 0.01, 0.05, 0.2, 1}
+	standard.Epochs = 1000
+	standard.Cases = 200
+	standard.Draws = 500
+	standard.Bins = 10
+
+	quick := paper
+	quick.Name = experiment.Quick
+	quick.Levels = []float64{0.05, 0.2}
+	quick.NTrain, quick.NTest = 4000, 100
+	quick.Epochs, quick.BatchSize = 150, 500
+	quick.Width = 128
+	quick.Cases, quick.Draws = 20, 200
+	quick.Rtol, quick.Atol = 1e-4, 1e-4
+	quick.SDESteps = 200
+	quick.Bins = 10
+	return []Preset{quick, standard, paper}
+}
+
+// PresetFor returns the preset called name (quick, standard or paper).
+func PresetFor(name string) (Preset, error) {
+	for _, p := range Presets() {
+		if string(p.Name) == name {
+			return p, nil
+		}
+	}
+	return Preset{}, fmt.Errorf("fluxinv: unknown preset %q (want quick, standard or paper)", name)
+}
+
+// Validate checks the preset's values.
+func (p Preset) Validate() error {
+	switch {
+	case p.Problem != physics.ProblemLinear:
+		return fmt.Errorf("fluxinv: preset %q: problem %q (only the linear problem is implemented)", p.Name, p.Problem)
+	case len(p.Levels) == 0:
+		return fmt.Errorf("fluxinv: preset %q has no noise levels", p.Name)
+	case p.NTrain < 2 || p.NTest < 1 || p.Cases < 1 || p.Cases > p.NTest:
+		return fmt.Errorf("fluxinv: preset %q: need n_train ≥ 2, n_test ≥ 1 and 1 ≤ cases ≤ n_test", p.Name)
+	case p.Epochs < 1 || p.BatchSize < 1 || !(p.LR > 0):
+		return fmt.Errorf("fluxinv: preset %q: epochs, batch_size and learning_rate must be > 0", p.Name)
+	case p.HiddenLayers < 1 || p.Width < 1:
+		return fmt.Errorf("fluxinv: preset %q: hidden_layers and width must be ≥ 1", p.Name)
+	case p.Draws < 2 || p.SDESteps < 1 || !(p.Rtol > 0) || !(p.Atol > 0):
+		return fmt.Errorf("fluxinv: preset %q: draws ≥ 2, sde_steps ≥ 1, rtol and atol > 0 needed", p.Name)
+	case p.Bins < 2 || p.Bins > p.Draws+1:
+		return fmt.Errorf("fluxinv: preset %q: sbc_bins must lie in 2..draws+1", p.Name)
+	case p.ESS.Chains < 1 || p.ESS.BurnIn < 0 || p.ESS.Iterations < 1 || p.ESS.Adapt < 0 || !(p.ESS.Inflate >= 1):
+		return fmt.Errorf("fluxinv: preset %q: invalid ESS settings %+v", p.Name, p.ESS)
+	case !slices.Contains(p.Levels, p.Fig7Level):
+		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
+	}
+	for _, c := range p.Fig7Cases {
+		if c < 0 || c >= p.Cases {
+			return fmt.Errorf("fluxinv: preset %q: Figure 7 case %d is not one of the %d sampled cases", p.Name, c, p.Cases)
+		}
+	}
+	for i, l := range p.Levels {
+		if !(l >= 0) || (i > 0 && !(l > p.Levels[i-1])) {
+			return fmt.Errorf("fluxinv: preset %q: levels must be increasing and ≥ 0, got %v", p.Name, p.Levels)
+		}
+	}
+	for _, s := range p.Processes {
+		if s != "ve" && s != "vp" {
+			return fmt.Errorf("fluxinv: preset %q: unknown process %q", p.Name, s)
+		}
+	}
+	for _, s := range p.Samplers {
+		if s != "ode" && s != "sde" {
+			return fmt.Errorf("fluxinv: preset %q: unknown sampler %q (the grid has ode and sde)", p.Name, s)
+		}
+	}
+	return nil
+}
+
+// SamplerSpec returns the sampler of one grid column ("ode" or "sde") at the
+// preset's settings.
+func (p Preset) SamplerSpec(name string) sample.Spec {
+	if name == "ode" {
+		return sample.Spec{Name: "ode", Rtol: p.Rtol, Atol: p.Atol}
+	}
+	return sample.Spec{Name: name, Steps: p.SDESteps}
+}
+
+// Training returns the training settings of the preset.
+func (p Preset) Training() TrainSettings {
+	return TrainSettings{Epochs: p.Epochs, BatchSize: p.BatchSize, LR: p.LR, EMADecay: p.EMADecay,
+		HiddenLayers: p.HiddenLayers, Width: p.Width}
+}
+
+// ProcessConfig returns the forward process of Section 6.2 (theory §4.4: VE
+// with σ_max = 5; VP and the VP family with β in [0.001, 15]; T = 1). kappa
+// is the VP family's parameter (ignored for ve and vp).
+func ProcessConfig(name string, kappa float64) (sde.Config, error) {
+	c := sde.FluxConfig(name)
+	switch name {
+	case "ve", "vp":
+	case "vpfamily":
+		c.Kappa = kappa
+	default:
+		return c, fmt.Errorf("fluxinv: unknown process %q (want ve, vp or vpfamily)", name)
+	}
+	if _, err := sde.New(c); err != nil {
+		return c, fmt.Errorf("fluxinv: %w", err)
+	}
+	return c, nil
+}
+
+// ProcessLabel names a process configuration in file names and seeds: ve,
+// vp or vpfamily-k<kappa>.
+func ProcessLabel(c sde.Config) string {
+	if c.Process != "vpfamily" {
+		return c.Process
+	}
+	return fmt.Sprintf("vpfamily-k%g", c.Kappa)
+}
+
+// LevelLabel formats a noise level for file names and cell names ("0.05").
+func LevelLabel(level float64) string { return strconv.FormatFloat(level, 'g', -1, 64) }

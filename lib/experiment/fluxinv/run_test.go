@@ -1,0 +1,160 @@
+package fluxinv
+
+import (
+	"bytes"
+	"context"
+	"image/png"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/pdediff/pdediff/lib/backend"
+	"github.com/pdediff/pdediff/lib/experiment"
+)
+
+// tinyPreset is a valid preset that runs in seconds (the numbers mean nothing).
+func tinyPreset() Preset {
+	p, _ := PresetFor("quick")
+	p.Name = "tiny"
+	p.Levels = []float64{0.2}
+	p.NTrain, p.NTest = 200, 8
+	p.Epochs, p.BatchSize, p.HiddenLayers, p.Width = 3, 100, 1, 8
+	p.Cases, p.Draws = 4, 20
+	p.Rtol, p.Atol, p.SDESteps = 1e-2, 1e-2, 10
+	p.ESS = ESSSettings{Chains: 2, BurnIn: 20, Iterations: 40, Adapt: 0, Inflate: 1}
+	p.Bins = 5
+	p.Fig7Level, p.Fig7Cases = 0.2, []int{0, 1, 2}
+	return p
+}
+
+func mtime(t *testing.T, path string) time.Time {
+	t.Helper()
+	st, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return st.ModTime()
+}
+
+func TestRunCellsMergeAndReuse(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tinyPreset()
+	out := t.TempDir()
+	ctx := context.Background()
+	var log bytes.Buffer
+	// 1. One process's ODE cell alone.
+	res, err := Run(ctx, b, p, 7, out, Options{Only: []string{"ve-ode-*"}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := func(r *Results) string {
+		var s []string
+		for _, c := range r.Cells {
+			s = append(s, c.Name)
+		}
+		return strings.Join(s, " ")
+	}
+	if got := names(res); got != "ve-ode-0.2 exact-ess-0.2 exact-gauss-0.2" {
+		t.Fatalf("cells after --only ve-ode-*: %s", got)
+	}
+	if !strings.Contains(log.String(), Fig9Name+" skipped") {
+		t.Errorf("the VP figures should be skipped without VP cells; log:\n%s", log.String())
+	}
+	for _, f := range []string{Fig7Name, Fig8Name, Fig10Name, CalibrationVE} {
+		path := filepath.Join(FiguresDir(out), f+".png")
+		fh, err := os.Open(path)
+		if err != nil {
+			t.Fatalf("figure %s: %v", f, err)
+		}
+		if _, err := png.Decode(fh); err != nil {
+			t.Errorf("%s: %v", path, err)
+		}
+		fh.Close()
+	}
+	veModel := ModelDir(out, "ve", 0.2) + ".stage.json"
+	veTime, dataTime := mtime(t, veModel), mtime(t, DataDir(out, 0.2)+".stage.json")
+	// 2. The VP cells in a second run merge with the first.
+	res, err = Run(ctx, b, p, 7, out, Options{Only: []string{"vp-*"}, Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(res); got != "ve-ode-0.2 vp-ode-0.2 vp-sde-0.2 exact-ess-0.2 exact-gauss-0.2" {
+		t.Fatalf("cells after the merge: %s", got)
+	}
+	if !mtime(t, veModel).Equal(veTime) || !mtime(t, DataDir(out, 0.2)+".stage.json").Equal(dataTime) {
+		t.Error("the VE model or the data were remade by a run that did not need them")
+	}
+	// 3. The full grid; a second full run reuses every product and writes the same results.
+	if _, err := Run(ctx, b, p, 7, out, Options{Log: &log}); err != nil {
+		t.Fatal(err)
+	}
+	first, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	postTime := mtime(t, PosteriorPath(out, Cell{Level: 0.2, Process: "vp", Sampler: "sde"}))
+	res, err = Run(ctx, b, p, 7, out, Options{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, _ := os.ReadFile(filepath.Join(out, "results.json"))
+	if !bytes.Equal(first, second) {
+		t.Error("a second run of the same preset and seed wrote another results.json")
+	}
+	if !mtime(t, PosteriorPath(out, Cell{Level: 0.2, Process: "vp", Sampler: "sde"})).Equal(postTime) {
+		t.Error("a cached posterior was sampled again")
+	}
+	if cached, why := Cached(out, p, 7); cached == nil {
+		t.Errorf("Cached refused a complete run: %s", why)
+	}
+	q := p
+	q.Draws = 21
+	if cached, _ := Cached(out, q, 7); cached != nil {
+		t.Error("Cached accepted a run of another preset")
+	}
+	// Tables: every cell, with per-segment rows.
+	md, _ := os.ReadFile(filepath.Join(out, "results.md"))
+	seg, _ := os.ReadFile(filepath.Join(out, "results-segments.csv"))
+	if !strings.Contains(string(md), "| 0.2 |") || strings.Count(string(seg), "\n") != 1+len(res.Cells)*D {
+		t.Errorf("results.md / results-segments.csv incomplete:\n%s", md)
+	}
+	c := res.Cell("vp-sde-0.2")
+	if c == nil || c.Sampler.Steps != p.SDESteps || c.Metrics.Reference == nil || c.Reference != "exact-ess-0.2" || c.Training == nil || c.Targets == nil {
+		t.Errorf("cell vp-sde-0.2: %+v", c)
+	}
+	// 4. Another preset in the same folder: stages are remade, never mixed.
+	res, err = Run(ctx, b, q, 7, out, Options{Only: []string{"ve-ode-*"}, Log: &log, NoFigures: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := names(res); got != "ve-ode-0.2 exact-ess-0.2 exact-gauss-0.2" || len(res.Stale) == 0 {
+		t.Errorf("after a run of another preset: cells %s, stale %v", got, res.Stale)
+	}
+	if res.Cells[0].Metrics.Samples != 21 {
+		t.Errorf("the cell of the new preset has %d draws", res.Cells[0].Metrics.Samples)
+	}
+}
+
+func TestFigureRegistry(t *testing.T) {
+	figs := Figures()
+	if len(figs) != len(FigureNames()) {
+		t.Fatalf("%d figures, want %d", len(figs), len(FigureNames()))
+	}
+	for i, f := range figs {
+		if f.Name != FigureNames()[i] || f.Summary == "" || f.Make == nil {
+			t.Errorf("figure %d: %+v", i, f)
+		}
+	}
+	if RunDir("figs", experiment.Quick) != filepath.Join("figs", "fluxinv-quick") {
+		t.Error(RunDir("figs", experiment.Quick))
+	}
+	var res Results
+	if _, err := BuildFigure(t.TempDir(), &res, Fig8Name); !IsMissingInputs(err) {
+		t.Errorf("figure without cells: err = %v, want a missing-inputs error", err)
+	}
+	if _, err := BuildFigure(t.TempDir(), &res, "fig99"); err == nil || IsMissingInputs(err) {
+		t.Errorf("unknown figure: err = %v", err)
+	}
+}

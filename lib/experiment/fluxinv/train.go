@@ -1,0 +1,104 @@
+package fluxinv
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/gomlx/compute"
+
+	"github.com/pdediff/pdediff/datasets/flux"
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/model"
+	"github.com/pdediff/pdediff/lib/scorenet"
+	"github.com/pdediff/pdediff/lib/sde"
+	"github.com/pdediff/pdediff/lib/train"
+)
+
+// TrainSettings are the network and optimiser settings of one training run.
+type TrainSettings struct {
+	Epochs       int     `json:"epochs"`
+	BatchSize    int     `json:"batch_size"`
+	LR           float64 `json:"learning_rate"`
+	EMADecay     float64 `json:"ema_decay"`
+	HiddenLayers int     `json:"hidden_layers"`
+	Width        int     `json:"width"`
+}
+
+// TrainResult summarises the training of one model.
+type TrainResult struct {
+	Dir       string  `json:"dir"`
+	Process   string  `json:"process"`
+	Seed      uint64  `json:"seed"`
+	Steps     int64   `json:"steps"`
+	FinalLoss float64 `json:"final_loss"`
+	Resumed   bool    `json:"resumed"`
+	// Seconds is the wall time (kept out of committed files).
+	Seconds float64 `json:"-"`
+}
+
+// TrainData returns the training rows of a data set: x = scaled flux,
+// conditioning = scaled readings (off sensors at the off value) followed by
+// the mask for a masked data set (theory §7.6).
+func TrainData(ds *flux.Dataset) train.Data {
+	s := ds.Train
+	if !ds.Meta.Masks {
+		return train.Data{X: s.QScaled, Cond: s.Readings, N: s.N}
+	}
+	cond := make([]float64, 0, s.N*2*D)
+	for i := 0; i < s.N; i++ {
+		cond = append(cond, s.Readings[i*D:(i+1)*D]...)
+		cond = append(cond, s.Mask[i*D:(i+1)*D]...)
+	}
+	return train.Data{X: s.QScaled, Cond: cond, N: s.N}
+}
+
+// Train trains (or resumes, or returns when complete) the conditional score
+// model of a flux data set under the process proc into dir by denoising score
+// matching (theory eq. 61). The model folder records the data's Info, so it
+// can be used without the data folder. Seeds: training SubSeed(seed, "train",
+// process label), initial weights SubSeed(seed, "init", process label).
+func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc sde.Config, ts TrainSettings, seed uint64, dir string, run json.RawMessage, progress io.Writer) (*Model, TrainResult, error) {
+	pl := ProcessLabel(proc)
+	res := TrainResult{Dir: dir, Process: pl, Seed: seed}
+	if ds == nil {
+		return nil, res, fmt.Errorf("fluxinv: no data set")
+	}
+	info, err := InfoFromMeta(ds.Meta)
+	if err != nil {
+		return nil, res, err
+	}
+	if ts.Epochs < 1 || ts.BatchSize < 1 || !(ts.LR > 0) || ts.HiddenLayers < 1 || ts.Width < 1 {
+		return nil, res, fmt.Errorf("fluxinv: invalid training settings %+v", ts)
+	}
+	ib, err := json.Marshal(info)
+	if err != nil {
+		return nil, res, err
+	}
+	if run == nil {
+		run, _ = json.Marshal(map[string]any{"experiment": "fluxinv", "training": ts, "seed": seed})
+	}
+	spec := model.Spec{
+		Process: proc,
+		Net:     scorenet.Config{HiddenLayers: ts.HiddenLayers, Width: ts.Width},
+		Train: train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
+			Seed: experiment.SubSeed(seed, "train", pl)},
+		Data:     model.Data{Name: info.DataName(), XDim: D, YDim: D, MaskDim: info.MaskDim(), Info: ib},
+		InitSeed: experiment.SubSeed(seed, "init", pl),
+		Run:      run,
+	}
+	m, mi, err := model.TrainOrResume(ctx, backend, dir, spec, TrainData(ds), progress)
+	res.Steps, res.FinalLoss, res.Resumed, res.Seconds = mi.Steps, mi.FinalLoss, mi.Resumed, mi.Seconds
+	if err != nil {
+		return nil, res, fmt.Errorf("fluxinv: %w", err)
+	}
+	// A loaded model samples with the EMA weights when they exist; so does
+	// the freshly trained one (lib/model returns it with the raw weights).
+	if ts.EMADecay > 0 && !m.Net.UseEMA() {
+		if err := m.Net.SetUseEMA(true); err != nil {
+			return nil, res, fmt.Errorf("fluxinv: %w", err)
+		}
+	}
+	return &Model{Model: m, Info: info}, res, nil
+}
