@@ -1,6 +1,7 @@
 package nbshow
 
 import (
+	"math"
 	"testing"
 
 	"gonum.org/v1/plot/vg"
@@ -25,5 +26,30 @@ func TestLinesFigure(t *testing.T) {
 	}
 	if _, err := LinesFigure("t", "x", "y"); err == nil {
 		t.Error("LinesFigure without series did not fail")
+	}
+}
+
+func TestMatrix(t *testing.T) {
+	pngs, _ := capture(t)
+	p, err := Matrix("m", "column", "row", "value", 2, 3, []float64{0, 1, 2, 3, 4, 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.X.Min > 1 || p.X.Max < 3 || p.Y.Min > 1 || p.Y.Max < 2 {
+		t.Errorf("ranges x [%v, %v] y [%v, %v] do not cover columns 1-3 and rows 1-2", p.X.Min, p.X.Max, p.Y.Min, p.Y.Max)
+	}
+	if err := Show(p, 4*vg.Inch, 3*vg.Inch); err != nil || len(*pngs) != 1 {
+		t.Errorf("Show(Matrix): %v", err)
+	}
+	for _, c := range []struct {
+		rows, cols int
+		z          []float64
+	}{{2, 2, []float64{1, 2, 3}}, {0, 1, nil}, {1, 2, []float64{1, math.NaN()}}} {
+		if _, err := Matrix("", "", "", "", c.rows, c.cols, c.z); err == nil {
+			t.Errorf("Matrix(%d, %d, %v) did not fail", c.rows, c.cols, c.z)
+		}
+	}
+	if _, err := Matrix("", "", "", "", 1, 2, []float64{3, 3}); err != nil {
+		t.Errorf("constant matrix: %v", err)
 	}
 }
