@@ -166,7 +166,7 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on, 0 = off (masked models only; default: NaN readings are off)")
 	n := fs.Int("n", 1000, "posterior samples per observation")
 	spec := samplerFlags(fs)
-	seed := fs.Uint64("seed", 1, "random seed (observation j uses SubSeed(seed, \"obs\", j): results do not depend on k)")
+	seed := fs.Uint64("seed", 1, "random seed (observation j draws from its own stream sample.GroupSeed(seed, j))")
 	out := fs.String("out", "", "output P.npz: q (k, n, 30) physical flux samples, mean, std (k, 30), nfe (k); sidecar P.json (required)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
 	if err := parseFlags(fs, args); err != nil {
@@ -219,7 +219,7 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	f := &fluxinv.PosteriorFile{Meta: fluxinv.PosteriorMeta{Kind: fluxinv.KindModel, Model: *modelDir, Data: m.Data.Name, Fingerprint: m.Data.Fingerprint,
-		Process: fluxinv.ProcessLabel(m.ProcessConfig), Sampler: &sp, Seed: *seed, ObservationSeeds: "SubSeed(seed, \"obs\", j)",
+		Process: fluxinv.ProcessLabel(m.ProcessConfig), Sampler: &sp, Seed: *seed, ObservationSeeds: fluxinv.ObservationSeedRule,
 		NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd, Masks: info.Masks}, Post: post, Obs: obs}
 	if err := fluxinv.WritePosteriorFile(*out, f); err != nil {
 		return err
@@ -235,7 +235,7 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on (masked models only)")
 	n := fs.Int("n", 1000, "posterior samples per observation")
 	method := fs.String("method", "ess", "gauss (Gaussian posterior of the unclipped prior) or ess (elliptical slice sampling of the clipped prior the data come from; noise > 0)")
-	seed := fs.Uint64("seed", 1, "random seed (observation j uses SubSeed(seed, \"obs\", j))")
+	seed := fs.Uint64("seed", 1, "random seed (observation j draws from its own stream sample.GroupSeed(seed, j))")
 	out := fs.String("out", "", "output E.npz with the layout of `flux sample` (nfe: log-likelihood evaluations for ess, 0 for gauss; rhat for ess) (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
@@ -277,7 +277,7 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	meta := fluxinv.PosteriorMeta{Kind: fluxinv.KindExact, Model: *modelDir, Data: d.Name, Fingerprint: d.Fingerprint, Method: *method,
-		Seed: *seed, ObservationSeeds: "SubSeed(seed, \"obs\", j)", NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd, Masks: info.Masks}
+		Seed: *seed, ObservationSeeds: fluxinv.ObservationSeedRule, NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd, Masks: info.Masks}
 	if *method == fluxinv.ExactESS {
 		meta.ESS = &ess
 	}
@@ -393,6 +393,7 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	only := fs.String("only", "", "comma-separated cells to run, each process-sampler-level with * wildcards (e.g. ve-ode-0.05,vp-*-0.2); default all")
 	seed := fs.Uint64("seed", 1, "random seed of the whole run")
 	noFigures := fs.Bool("no-figures", false, "skip the figures")
+	quiet := fs.Bool("quiet", false, "no progress bars")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -424,14 +425,18 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	res, err := fluxinv.Run(ctx, b, p, *seed, *out, fluxinv.Options{Only: patterns, Log: stderr, NoFigures: *noFigures})
+	opts := fluxinv.Options{Only: patterns, Log: stderr, NoFigures: *noFigures}
+	if !*quiet {
+		opts.Progress = stderr
+	}
+	res, err := fluxinv.Run(ctx, b, p, *seed, *out, opts)
 	if err != nil {
 		return err
 	}
 	fmt.Fprint(stdout, res.Markdown())
 	var tm fluxinv.Timing
 	if arrayio.ReadJSON(filepath.Join(*out, "timing.json"), &tm) == nil {
-		fmt.Fprintf(stdout, "\nThis run: %.1fs on %d cores (%s backend); stage times in %s.\n", tm.Seconds["run/last"], tm.Cores, tm.Backend, filepath.Join(*out, "timing.json"))
+		fmt.Fprintf(stdout, "\nThis run: %.1fs on %d cores, backend %s; stage times in %s.\n", tm.Seconds["run/last"], tm.Cores, tm.Backend, filepath.Join(*out, "timing.json"))
 	}
 	return nil
 }

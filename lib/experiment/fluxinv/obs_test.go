@@ -141,7 +141,7 @@ func TestSamplePosteriorExactScoreReproducesGaussian(t *testing.T) {
 		return gaussScore(proc, in.Scaling.Q, mu, lg.Cov()), err
 	}
 	n := 400
-	post, err := sampleScores(context.Background(), proc, in.Scaling.Q, obs.K, scoreOf, n, sample.Spec{Name: "ode", Rtol: 1e-4, Atol: 1e-4}, 3, nil)
+	post, err := sampleScores(context.Background(), proc, in.Scaling.Q, obs.K, sample.SplitRows(func(j int) sample.ScoreFunc { f, _ := scoreOf(j); return f }), n, sample.Spec{Name: "ode", Rtol: 1e-4, Atol: 1e-4}, 3, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/schollz/progressbar/v3"
-
 	"github.com/pdediff/pdediff/datasets/flux"
-	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/posterior"
 	"github.com/pdediff/pdediff/lib/sample"
@@ -68,40 +65,56 @@ func (p *Posterior) sampleMoments() {
 }
 
 // ObservationSeed is the seed of observation j of a run with seed seed:
-// SubSeed(seed, "obs", j). Every observation has its own stream, so results
-// do not depend on how observations are batched.
-func ObservationSeed(seed uint64, j int) uint64 {
-	return experiment.SubSeed(seed, "obs", fmt.Sprint(j))
-}
+// sample.GroupSeed(seed, j), the stream lib/sample's RunGroups gives group
+// j. Every observation has its own stream, so its draws do not depend on k
+// or on which observations share a score call (up to the float32 rounding of
+// the network, see MaxRows).
+func ObservationSeed(seed uint64, j int) uint64 { return sample.GroupSeed(seed, j) }
+
+// ObservationSeedRule describes ObservationSeed in posterior sidecars.
+const ObservationSeedRule = "observation j: sample.GroupSeed(seed, j)"
+
+// MaxRows bounds the rows of one batched score call of SamplePosterior: the
+// draws of max(1, MaxRows/n) observations are evaluated together.
+const MaxRows = 4096
 
 // SamplePosterior draws n posterior samples of the flux for each conditioning
 // row (scaled readings, then the mask for a masked model; see
 // Info.Conditioning) with the registered sampler of spec, and returns them in
 // physical units (the inverse of the model's flux scaling, theory eq. 98).
-// Observation j uses ObservationSeed(seed, j).
 //
-// This is the one place that maps observations to sampler calls: each
-// observation is one call of the sampler over n points with its conditioning
-// row shared by all of them, so that an adaptive sampler's step size is the
-// observation's own. A per-observation batched sampler can replace the loop
-// here without changing any result's meaning.
+// This is the one place that maps observations to sampler calls. Each
+// observation is its own system (lib/sample RunGroups): an adaptive sampler
+// keeps the observation's own step size and error norm, observation j draws
+// from its own stream ObservationSeed(seed, j), and the score evaluations of
+// up to MaxRows/n observations at their own times are batched into one
+// network call. The same inputs give the same bytes; across batch layouts
+// (another k) an observation's draws agree to the network's float32 rounding.
 func SamplePosterior(ctx context.Context, m *Model, cond [][]float64, n int, spec sample.Spec, seed uint64, progress io.Writer) (*Posterior, error) {
 	if m == nil {
 		return nil, fmt.Errorf("fluxinv: no model")
 	}
 	cd := m.Info.CondDim()
+	flat := make([]float64, 0, len(cond)*cd)
 	for j, c := range cond {
 		if len(c) != cd {
 			return nil, fmt.Errorf("fluxinv: conditioning row %d has %d values, the model takes %d", j, len(c), cd)
 		}
+		flat = append(flat, c...)
 	}
-	return sampleScores(ctx, m.Process, m.Info.Scaling.Q, len(cond), func(j int) (sample.ScoreFunc, error) { return m.ScoreFunc(cond[j]) },
-		n, spec, seed, progress)
+	if len(cond) == 0 {
+		return nil, fmt.Errorf("fluxinv: no observations to sample")
+	}
+	score, err := m.Net.RowScoreFunc(flat)
+	if err != nil {
+		return nil, err
+	}
+	return sampleScores(ctx, m.Process, m.Info.Scaling.Q, len(cond), score, n, spec, seed, progress)
 }
 
-// sampleScores is SamplePosterior for any score: scoreOf(j) is the score of
-// observation j in scaled units, qs the flux scaling.
-func sampleScores(ctx context.Context, proc sde.Process, qs flux.MinMax, k int, scoreOf func(j int) (sample.ScoreFunc, error),
+// sampleScores is SamplePosterior for any per-row score in scaled units
+// (group j = observation j); qs is the flux scaling.
+func sampleScores(ctx context.Context, proc sde.Process, qs flux.MinMax, k int, score sample.RowScoreFunc,
 	n int, spec sample.Spec, seed uint64, progress io.Writer) (*Posterior, error) {
 	if err := spec.Validate(); err != nil {
 		return nil, err
@@ -116,42 +129,22 @@ func sampleScores(ctx context.Context, proc sde.Process, qs flux.MinMax, k int, 
 		ctx = context.Background()
 	}
 	start := time.Now()
-	p := &Posterior{K: k, N: n, Q: make([]float64, k*n*D), NFE: make([]int, k)}
-	bar := newBar(progress, k, "posterior "+spec.Name)
-	for j := 0; j < k; j++ {
-		if err := ctx.Err(); err != nil {
-			return nil, err
+	p := &Posterior{K: k, N: n, Q: make([]float64, k*n*D)}
+	r, err := sample.RunGroups(proc, score, spec, sample.GroupOptions{Groups: k, PerGroup: n, D: D, Out: p.Q, Seed: seed,
+		MaxRows: max(n, MaxRows), Context: ctx, Progress: progress})
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
 		}
-		score, err := scoreOf(j)
-		if err != nil {
-			return nil, err
-		}
-		r, err := spec.Run(proc, score, sample.Options{N: n, D: D, Seed: ObservationSeed(seed, j)})
-		if err != nil {
-			return nil, fmt.Errorf("fluxinv: observation %d: sampler %s: %w", j, spec, err)
-		}
-		if err := qs.Invert(r.X, p.Case(j)); err != nil {
-			return nil, err
-		}
-		p.NFE[j] = r.NFE
-		if bar != nil {
-			_ = bar.Add(1)
-		}
+		return nil, fmt.Errorf("fluxinv: sampler %s: %w", spec, err)
 	}
-	if bar != nil {
-		_ = bar.Finish()
+	if err := qs.Invert(p.Q, p.Q); err != nil {
+		return nil, err
 	}
+	p.NFE = r.NFE
 	p.sampleMoments()
 	p.Seconds = time.Since(start).Seconds()
 	return p, nil
-}
-
-func newBar(w io.Writer, n int, what string) *progressbar.ProgressBar {
-	if w == nil {
-		return nil
-	}
-	return progressbar.NewOptions(n, progressbar.OptionSetWriter(w), progressbar.OptionSetDescription(what),
-		progressbar.OptionShowCount(), progressbar.OptionThrottle(200*time.Millisecond), progressbar.OptionClearOnFinish())
 }
 
 // Exact-posterior methods.

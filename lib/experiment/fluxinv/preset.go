@@ -92,19 +92,25 @@ func Presets() []Preset {
 		ESS: DefaultESS(), Bins: 20,
 		Fig7Level: 0.05, Fig7Cases: []int{0, 1, 2},
 	}
+	// standard: the paper's data sizes and network, a tenth of its training
+	// and a tenth of its test cases (about 90 minutes on 2 cores, see
+	// docs/flux-inversion.md).
 	standard := paper
 	standard.Name = experiment.Standard
 	standard.Levels = []float64{0, 0.01, 0.05, 0.2, 1}
 	standard.Epochs = 1000
-	standard.Cases = 200
-	standard.Draws = 500
+	standard.Cases, standard.Draws = 100, 500
+	standard.SDESteps = 500
 	standard.Bins = 10
 
+	// quick: minutes on 2 cores (tests, CI, notebooks): two levels, the
+	// informative 0.05 and the prior-reverting 1, a small network briefly
+	// trained.
 	quick := paper
 	quick.Name = experiment.Quick
-	quick.Levels = []float64{0.05, 0.2}
+	quick.Levels = []float64{0.05, 1}
 	quick.NTrain, quick.NTest = 4000, 100
-	quick.Epochs, quick.BatchSize = 150, 500
+	quick.Epochs, quick.BatchSize = 300, 500
 	quick.Width = 128
 	quick.Cases, quick.Draws = 20, 200
 	quick.Rtol, quick.Atol = 1e-4, 1e-4

@@ -121,11 +121,18 @@ func cellPath(out, name string) string { return filepath.Join(out, "cells", name
 // FiguresDir is where Run writes the figures of a run folder.
 func FiguresDir(out string) string { return filepath.Join(out, "figures") }
 
+// StageVersion names the version of the stages' algorithms (sampling
+// layout, seeds, exact methods); it is recorded with every cached product.
+const StageVersion = "fluxinv/2"
+
 // record identifies what made a cached product: it is reused only when the
 // whole record except Output matches and the product still has that Output
 // (a run id or fingerprint).
 type record struct {
-	Stage   string            `json:"stage"`
+	Stage string `json:"stage"`
+	// Code is StageVersion: products of another version of this package's
+	// stages are made again.
+	Code    string            `json:"code"`
 	Preset  Preset            `json:"preset"`
 	Seed    uint64            `json:"seed"`
 	Version string            `json:"version"`
@@ -211,6 +218,8 @@ type Options struct {
 	Only []string
 	// Log receives progress lines (nil discards them).
 	Log io.Writer
+	// Progress, if non-nil, receives progress bars of training and sampling.
+	Progress io.Writer
 	// NoFigures skips the figures.
 	NoFigures bool
 }
@@ -223,12 +232,13 @@ type runner struct {
 	seed    uint64
 	out     string
 	log     io.Writer
+	bars    io.Writer
 	timing  Timing
 	g       []float64
 }
 
 func (r *runner) rec(stage string, inputs map[string]string) record {
-	return record{Stage: stage, Preset: r.p, Seed: r.seed, Version: buildinfo.Version, Inputs: inputs}
+	return record{Stage: stage, Code: StageVersion, Preset: r.p, Seed: r.seed, Version: buildinfo.Version, Inputs: inputs}
 }
 
 func (r *runner) rel(p string) string {
@@ -272,7 +282,7 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 		5*post+flux.EstimateBytes(p.NTrain, p.NTest), "use a smaller preset"); err != nil {
 		return nil, err
 	}
-	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log,
+	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: opt.Progress,
 		timing: Timing{Cores: runtime.GOMAXPROCS(0), Backend: backend.Name(), Seconds: map[string]float64{}}}
 	_ = arrayio.ReadJSON(filepath.Join(out, "timing.json"), &r.timing)
 	r.timing.Cores, r.timing.Backend = runtime.GOMAXPROCS(0), backend.Name()
@@ -479,7 +489,7 @@ func (r *runner) model(ds *flux.Dataset, process string, level float64) (*Model,
 	}
 	fmt.Fprintf(r.log, "fluxinv: training %s at noise level %s (%d epochs, %d × %d)\n", process, LevelLabel(level), r.p.Epochs, r.p.HiddenLayers, r.p.Width)
 	run, _ := json.Marshal(map[string]any{"experiment": "fluxinv", "preset": r.p, "seed": r.seed, "level": level})
-	m, tr, err := Train(r.ctx, r.backend, ds, proc, r.p.Training(), experiment.SubSeed(r.seed, "model", LevelLabel(level)), dir, run, nil)
+	m, tr, err := Train(r.ctx, r.backend, ds, proc, r.p.Training(), experiment.SubSeed(r.seed, "model", LevelLabel(level)), dir, run, r.bars)
 	if err != nil {
 		return nil, err
 	}
@@ -530,7 +540,7 @@ func (r *runner) exact(ds *flux.Dataset, info Info, obs Observations, method str
 		return nil, nil, err
 	}
 	meta := PosteriorMeta{Kind: KindExact, Model: "", Data: info.DataName(), Method: method, Seed: seed,
-		ObservationSeeds: "SubSeed(seed, \"obs\", j)", NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd}
+		ObservationSeeds: ObservationSeedRule, NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd}
 	if method == ExactESS {
 		e := r.p.ESS
 		meta.ESS = &e
@@ -561,13 +571,13 @@ func (r *runner) posterior(m *Model, ds *flux.Dataset, obs Observations, c Cell)
 	spec := r.p.SamplerSpec(c.Sampler)
 	seed := experiment.SubSeed(r.seed, "posterior", name)
 	fmt.Fprintf(r.log, "fluxinv: sampling %s: %d cases × %d draws, %s\n", name, obs.K, r.p.Draws, spec)
-	post, err := SamplePosterior(r.ctx, m, cond, r.p.Draws, spec, seed, nil)
+	post, err := SamplePosterior(r.ctx, m, cond, r.p.Draws, spec, seed, r.bars)
 	if err != nil {
 		return nil, nil, err
 	}
 	sp := spec
 	f := &PosteriorFile{Meta: PosteriorMeta{Kind: KindModel, Model: r.rel(m.Dir), Data: m.Data.Name, Fingerprint: m.Data.Fingerprint,
-		Process: c.Process, Sampler: &sp, Seed: seed, ObservationSeeds: "SubSeed(seed, \"obs\", j)",
+		Process: c.Process, Sampler: &sp, Seed: seed, ObservationSeeds: ObservationSeedRule,
 		NoiseLevel: m.Info.NoiseLevel, NoiseStd: m.Info.NoiseStd, Masks: m.Info.Masks}, Post: post, Obs: obs}
 	if err := WritePosteriorFile(file, f); err != nil {
 		return nil, nil, err
