@@ -10,11 +10,13 @@ import (
 	"io"
 	"math"
 	"os"
+	"path/filepath"
 	"reflect"
 	"time"
 
 	"github.com/gomlx/compute"
 
+	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/sample"
 	"github.com/pdediff/pdediff/lib/scorenet"
 	"github.com/pdediff/pdediff/lib/sde"
@@ -250,6 +252,14 @@ func TrainOrResume(ctx context.Context, backend compute.Backend, dir string, spe
 	}
 	if err != nil {
 		return nil, info, fmt.Errorf("model: training into %s: %w", dir, err)
+	}
+	// A finished model returned as it is ran no step in this call: its final
+	// loss is the last entry of the saved history, so the value does not
+	// depend on whether this call trained or reused the model.
+	if res == nil || len(res.Losses) == 0 {
+		if h, err := arrayio.ReadNPY(filepath.Join(dir, train.LossFile)); err == nil && len(h.Data) > 0 {
+			info.FinalLoss = h.Data[len(h.Data)-1]
+		}
 	}
 	return &Model{Net: net, Process: proc, ProcessConfig: spec.Process, Data: d, Dir: dir}, info, nil
 }

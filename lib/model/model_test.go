@@ -83,8 +83,8 @@ func TestTrainLoadResume(t *testing.T) {
 		t.Errorf("scores before/after load: %v %v", s1, s2)
 	}
 	_, info2, err := TrainOrResume(context.Background(), b, dir, spec("vp"), d, nil)
-	if err != nil || !info2.Resumed || info2.Steps != 12 {
-		t.Errorf("second call: %+v %v", info2, err)
+	if err != nil || !info2.Resumed || info2.Steps != 12 || info2.FinalLoss != info.FinalLoss {
+		t.Errorf("second call: %+v %v (first %+v)", info2, err, info)
 	}
 }
 

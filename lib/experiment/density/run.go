@@ -27,8 +27,9 @@ type TrainInfo struct {
 	Seed      uint64  `json:"seed"`
 	Steps     int64   `json:"steps"`
 	FinalLoss float64 `json:"final_loss"`
-	Resumed   bool    `json:"resumed"`
-	// Seconds is the wall time (kept out of committed files).
+	// Resumed and Seconds depend on the folder's history and the machine:
+	// kept out of committed files.
+	Resumed bool    `json:"-"`
 	Seconds float64 `json:"-"`
 }
 
