@@ -44,9 +44,9 @@ type Cell struct {
 	// a result (the tables print "underflow").
 	POTFailed int     `json:"pot_failed,omitempty"`
 	Mean      float64 `json:"mean"`
-	MeanLog float64 `json:"mean_log"`
-	MeanNFE float64 `json:"mean_nfe"`
-	Paper   float64 `json:"paper"`
+	MeanLog   float64 `json:"mean_log"`
+	MeanNFE   float64 `json:"mean_nfe"`
+	Paper     float64 `json:"paper"`
 }
 
 // Table2 is the whole benchmark's output (written as table2.json). It holds
