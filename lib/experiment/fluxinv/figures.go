@@ -272,6 +272,7 @@ func Figure7(model, exact *Posterior, truths []float64, cases []int, modelLabel,
 // SegmentSeries is one curve of Figures 8–11: per-segment values of a
 // learnt posterior and of the exact posterior at one noise level.
 type SegmentSeries struct {
+	// Level is the noise level of the curve.
 	Level float64
 	Model []float64 // 30 values
 	Exact []float64 // 30 values (nil: none)
@@ -367,10 +368,12 @@ func SegmentFigure(series []SegmentSeries, prior []float64, yLabel, modelLabel, 
 
 // CalibrationSeries is one noise level of the calibration figure.
 type CalibrationSeries struct {
+	// Level is the noise level of the curves.
 	Level float64
 	// Model and Exact are the coverage curves and pooled SBC histograms of
 	// the learnt and the exact posterior (Exact may be zero).
-	Model, Exact       Coverage
+	Model, Exact Coverage
+	// ModelSBC and ExactSBC are the pooled SBC rank histograms.
 	ModelSBC, ExactSBC []int
 }
 
@@ -570,6 +573,7 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 // missingError marks a figure whose cells are not in the results.
 type missingError struct{ what string }
 
+// Error implements error.
 func (e missingError) Error() string {
 	return "fluxinv: the run lacks " + e.what + ", which this figure needs"
 }

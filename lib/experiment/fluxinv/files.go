@@ -65,7 +65,9 @@ func SidecarPath(path string) string { return strings.TrimSuffix(path, ".npz") +
 
 // PosteriorFile is a posterior file's content.
 type PosteriorFile struct {
+	// Meta is the sidecar (zero for a file without one).
 	Meta PosteriorMeta
+	// Post holds the draws and their moments.
 	Post *Posterior
 	// Obs are the observations (physical readings, NaN where off, and masks).
 	Obs Observations

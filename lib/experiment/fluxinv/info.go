@@ -250,6 +250,7 @@ func (in Info) Conditioning(obs Observations) ([][]float64, error) {
 // Model is a trained flux model: the score model with its parsed Info.
 type Model struct {
 	*model.Model
+	// Info is the model's flux-data description.
 	Info Info
 
 	trainResult *TrainResult // set by the experiment runner

@@ -20,6 +20,7 @@ func NominalCoverage() []float64 { return slices.Clone(nominalCoverage) }
 // a-interval [Q_{(1−a)/2}, Q_{(1+a)/2}] of the draws (theory eq. 118
 // generalised to any level; R type 7 quantiles).
 type Coverage struct {
+	// Nominal are the levels a and Observed the fractions covered.
 	Nominal  []float64 `json:"nominal"`
 	Observed []float64 `json:"observed"`
 }
@@ -111,6 +112,7 @@ func Evaluate(post *Posterior, truths []float64, ref *Posterior, priorStd []floa
 // 0.05; at noise > 0, against the exact posterior, an error ratio ≤ 1.2, a
 // std ratio within ±20 % and a 95 % coverage in [0.90, 0.98].
 type Targets struct {
+	// Met is true when every target holds; Failed says which do not.
 	Met    bool     `json:"met"`
 	Failed []string `json:"failed,omitempty"`
 }

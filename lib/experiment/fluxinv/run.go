@@ -30,9 +30,11 @@ import (
 
 // Cell is one posterior cell of the grid: a noise level × process × sampler.
 type Cell struct {
-	Level   float64 `json:"level"`
-	Process string  `json:"process"`
-	Sampler string  `json:"sampler"`
+	// Level is the noise level λ_n.
+	Level float64 `json:"level"`
+	// Process is "ve" or "vp" and Sampler "ode" or "sde".
+	Process string `json:"process"`
+	Sampler string `json:"sampler"`
 }
 
 // Name is the cell's name, e.g. "ve-ode-0.05" (the --only syntax).
@@ -151,7 +153,8 @@ type CellResult struct {
 	// Name is the cell name ("ve-ode-0.05") or ExactName.
 	Name string `json:"name"`
 	// Kind is KindModel or KindExact.
-	Kind     string  `json:"kind"`
+	Kind string `json:"kind"`
+	// Level is the noise level and NoiseStd the noise std of the readings.
 	Level    float64 `json:"level"`
 	NoiseStd float64 `json:"noise_std"`
 	// Process and Sampler describe a learnt posterior; Method an exact one.
@@ -163,18 +166,22 @@ type CellResult struct {
 	// Seed is the posterior's seed (observation j: ObservationSeed(Seed, j)).
 	Seed uint64 `json:"seed"`
 	// Posterior and Model are paths relative to the run folder.
-	Posterior string       `json:"posterior"`
-	Model     string       `json:"model,omitempty"`
-	Training  *TrainResult `json:"training,omitempty"`
+	Posterior string `json:"posterior"`
+	Model     string `json:"model,omitempty"`
+	// Training summarises the model's training (learnt posteriors).
+	Training *TrainResult `json:"training,omitempty"`
 	// NFEMean is the mean NFE per observation (log-likelihood evaluations for ESS).
 	NFEMean float64 `json:"nfe_mean"`
 	// RHatMax is the largest split-R̂ over cases and segments (ESS).
-	RHatMax  float64            `json:"rhat_max,omitempty"`
+	RHatMax float64 `json:"rhat_max,omitempty"`
+	// Metrics are the lib/posterior metrics against the true fluxes (with the
+	// comparison to Reference) and Coverage the calibration curve.
 	Metrics  *posterior.Metrics `json:"metrics"`
 	Coverage Coverage           `json:"coverage"`
 	// Targets applies CheckTargets (learnt posteriors).
 	Targets *Targets `json:"targets,omitempty"`
-	Record  record   `json:"record"`
+	// Record is what made the posterior (its reuse key).
+	Record record `json:"record"`
 	// Seconds is the wall time of the sampling (in timing.json only).
 	Seconds float64 `json:"-"`
 }
@@ -183,11 +190,14 @@ type CellResult struct {
 // with this preset and seed, sorted. It holds no timings, so the same preset
 // and seed give the same bytes; wall times go to timing.json beside it.
 type Results struct {
-	Preset  Preset        `json:"preset"`
-	Seed    uint64        `json:"seed"`
-	Backend string        `json:"backend"`
-	Version string        `json:"version"`
-	Cells   []*CellResult `json:"cells"`
+	// Preset and Seed made the cells.
+	Preset Preset `json:"preset"`
+	Seed   uint64 `json:"seed"`
+	// Backend names the GoMLX backend and Version the pdediff version.
+	Backend string `json:"backend"`
+	Version string `json:"version"`
+	// Cells are the results, by level, learnt before exact, by process and sampler.
+	Cells []*CellResult `json:"cells"`
 	// Stale lists cell files of the folder ignored because another preset,
 	// seed or version made them.
 	Stale []string `json:"stale,omitempty"`
@@ -207,8 +217,11 @@ func (r *Results) Cell(name string) *CellResult {
 
 // Timing holds wall times of the stages (timing.json, merged over runs).
 type Timing struct {
-	Cores   int                `json:"cores"`
-	Backend string             `json:"backend"`
+	// Cores is GOMAXPROCS and Backend the GoMLX backend of the last run.
+	Cores   int    `json:"cores"`
+	Backend string `json:"backend"`
+	// Seconds maps a stage ("train/ve-0.05", "sample/ve-ode-0.05",
+	// "exact/exact-ess-0.05", "data/0.05", "run/last") to its wall time.
 	Seconds map[string]float64 `json:"seconds"`
 }
 

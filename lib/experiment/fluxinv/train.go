@@ -18,22 +18,30 @@ import (
 
 // TrainSettings are the network and optimiser settings of one training run.
 type TrainSettings struct {
-	Epochs       int     `json:"epochs"`
-	BatchSize    int     `json:"batch_size"`
-	LR           float64 `json:"learning_rate"`
-	EMADecay     float64 `json:"ema_decay"`
-	HiddenLayers int     `json:"hidden_layers"`
-	Width        int     `json:"width"`
+	// Epochs, BatchSize and LR configure Adam (theory §4.2).
+	Epochs    int     `json:"epochs"`
+	BatchSize int     `json:"batch_size"`
+	LR        float64 `json:"learning_rate"`
+	// EMADecay > 0 keeps an exponential moving average of the weights, which
+	// the model then samples with (0: off, the paper's setting).
+	EMADecay float64 `json:"ema_decay"`
+	// HiddenLayers × Width is the MLP (theory eq. 65).
+	HiddenLayers int `json:"hidden_layers"`
+	Width        int `json:"width"`
 }
 
 // TrainResult summarises the training of one model.
 type TrainResult struct {
-	Dir       string  `json:"dir"`
-	Process   string  `json:"process"`
-	Seed      uint64  `json:"seed"`
+	// Dir is the model folder and Process its process label.
+	Dir     string `json:"dir"`
+	Process string `json:"process"`
+	// Seed is the seed given to Train.
+	Seed uint64 `json:"seed"`
+	// Steps is the optimiser steps taken in all and FinalLoss the last loss.
 	Steps     int64   `json:"steps"`
 	FinalLoss float64 `json:"final_loss"`
-	Resumed   bool    `json:"resumed"`
+	// Resumed is true when the call continued a saved model.
+	Resumed bool `json:"resumed"`
 	// Seconds is the wall time (kept out of committed files).
 	Seconds float64 `json:"-"`
 }
