@@ -3,10 +3,12 @@ package fluxinv
 import (
 	"context"
 	"math"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/pdediff/pdediff/datasets/flux"
+	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/posterior"
 	"github.com/pdediff/pdediff/lib/sample"
@@ -247,5 +249,60 @@ func TestSelectCellsAndPresets(t *testing.T) {
 	}
 	if _, err := PresetFor("huge"); err == nil {
 		t.Error("unknown preset accepted")
+	}
+}
+
+// TestMaskedModelEndToEnd runs the masked path (theory §6.6) on a tiny model:
+// training rows with the mask, NaN readings as off sensors, sampling, and the
+// exact posterior per mask. The numbers mean nothing.
+func TestMaskedModelEndToEnd(t *testing.T) {
+	ds := genData(t, 200, 3, 0.1, true, 4)
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc, _ := ProcessConfig("vp", 1)
+	m, _, err := Train(context.Background(), b, ds, pc, TrainSettings{Epochs: 2, BatchSize: 100, LR: 1e-3, HiddenLayers: 1, Width: 8}, 1, filepath.Join(t.TempDir(), "m"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Data.MaskDim != D || m.Data.Name != "flux/linear-masked" || !m.Info.Masks {
+		t.Fatalf("masked model data %+v", m.Data)
+	}
+	y := append([]float64(nil), ds.Test.ReadingsNoisy...)
+	off := 0
+	for i, v := range ds.Test.Mask {
+		if v == 0 {
+			y[i] = math.NaN()
+			off++
+		}
+	}
+	if off == 0 {
+		t.Fatal("no off sensor in the test masks")
+	}
+	obs, err := NewObservations(m.Info, y, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cond, _ := m.Info.Conditioning(obs)
+	post, err := SamplePosterior(context.Background(), m, cond, 10, sample.Spec{Name: "sde", Steps: 5}, 1, nil)
+	if err != nil || post.K != 3 {
+		t.Fatalf("sampling a masked model: %v", err)
+	}
+	g, _ := ResponseMatrix(m.Info)
+	ex, err := Exact(context.Background(), m.Info, g, obs, 10, ExactGauss, DefaultESS(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Each case's posterior uses its own mask: with fewer sensors on, a wider posterior than with all on.
+	all := obs
+	all.Mask = onesMask(3)
+	all.Readings = ds.Test.ReadingsNoisy
+	full, err := Exact(context.Background(), m.Info, g, all, 10, ExactGauss, DefaultESS(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !(meanAbs(ex.Std) > meanAbs(full.Std)) {
+		t.Errorf("masked exact std %.4f not above the all-on std %.4f", meanAbs(ex.Std), meanAbs(full.Std))
 	}
 }
