@@ -44,7 +44,7 @@ func fluxPresetFlag(name string, epochs int) (fluxinv.Preset, error) {
 
 func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux train", "train a conditional score network S(x_t, readings[, mask], t) on a flux data folder (theory §7.6)", stderr)
-	data := fs.String("data", "", "data folder from `pdediff flux data` (required)")
+	data := fs.String("data", "", "data folder made by pdediff flux data (required)")
 	process := fs.String("process", "ve", "forward process: ve, vp or vpfamily (Section 6.2 settings: VE sigma_max 5, VP beta 0.001-15)")
 	kappa := fs.Float64("kappa", 1, "kappa > 0 of the VP family (--process vpfamily)")
 	presetName := fs.String("preset", "quick", "network and training sizes: quick, standard or paper (paper: 4 x 256, 10,000 epochs, batch 1000)")
@@ -161,7 +161,7 @@ func posteriorBytes(k, n int) float64 {
 
 func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux sample", "draw posterior flux samples q | readings with the reverse process of a trained model", stderr)
-	modelDir := fs.String("model", "", "model folder from `pdediff flux train` (required)")
+	modelDir := fs.String("model", "", "model folder made by pdediff flux train (required)")
 	readings := fs.String("readings", "", "physical sensor readings Y.npy, float64 of shape (k, 30): bottom row left to right, then top; NaN = sensor off (masked models only) (required)")
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on, 0 = off (masked models only; default: NaN readings are off)")
 	n := fs.Int("n", 1000, "posterior samples per observation")
@@ -230,13 +230,13 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 
 func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux exact", "exact posterior samples for sensor readings, from the prior, response matrix and noise a model records (linear problem, theory §7.2-7.3)", stderr)
-	modelDir := fs.String("model", "", "model folder from `pdediff flux train`: its recorded data (prior, noise, masks, mesh) define the problem (required)")
+	modelDir := fs.String("model", "", "model folder made by pdediff flux train: its recorded data (prior, noise, masks, mesh) define the problem (required)")
 	readings := fs.String("readings", "", "physical sensor readings Y.npy of shape (k, 30); NaN = sensor off (masked models only) (required)")
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on (masked models only)")
 	n := fs.Int("n", 1000, "posterior samples per observation")
 	method := fs.String("method", "ess", "gauss (Gaussian posterior of the unclipped prior) or ess (elliptical slice sampling of the clipped prior the data come from; noise > 0)")
 	seed := fs.Uint64("seed", 1, "random seed (observation j draws from its own stream sample.GroupSeed(seed, j))")
-	out := fs.String("out", "", "output E.npz with the layout of `flux sample` (nfe: log-likelihood evaluations for ess, 0 for gauss; rhat for ess) (required)")
+	out := fs.String("out", "", "output E.npz with the layout of flux sample (nfe: log-likelihood evaluations for ess, 0 for gauss; rhat for ess) (required)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -295,9 +295,9 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 
 func runFluxEval(args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux eval", "posterior metrics (theory eqs. 116-119) of posterior samples against the true fluxes", stderr)
-	postPath := fs.String("posterior", "", "posterior file P.npz from `flux sample` or `flux exact` (required)")
+	postPath := fs.String("posterior", "", "posterior file P.npz made by flux sample or flux exact (required)")
 	truthPath := fs.String("truth", "", "true fluxes Q.npy of shape (k, 30), physical units (required)")
-	refPath := fs.String("reference", "", "optional reference posterior E.npz (e.g. from `flux exact`) of the same observations: error and std ratios")
+	refPath := fs.String("reference", "", "optional reference posterior E.npz (e.g. made by flux exact) of the same observations: error and std ratios")
 	bins := fs.Int("bins", 10, "SBC rank-histogram bins (at most n + 1)")
 	seed := fs.Uint64("seed", 1, "seed of the SBC tie-breaking")
 	asJSON := fs.Bool("json", false, "print the metrics as JSON (lib/posterior Metrics)")
