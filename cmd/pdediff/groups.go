@@ -17,7 +17,7 @@ func init() {
 		subs          map[string]command
 	}{
 		{"toy", "conditional density estimation benchmark (paper Section 6.1): data, train, sample, eval, table2", toyCommands},
-		{"flux", "boundary-flux inversion (paper Sections 6.2-6.3): forward solves, convergence, data", fluxCommands},
+		{"flux", "boundary-flux inversion (paper Sections 6.2-6.3): forward, convergence, data, train, sample, exact, eval, experiment", fluxCommands},
 		{"ot", "entropic optimal transport (Sinkhorn) between sample sets", otCommands},
 	} {
 		g := g

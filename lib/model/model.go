@@ -253,6 +253,13 @@ func TrainOrResume(ctx context.Context, backend compute.Backend, dir string, spe
 	if err != nil {
 		return nil, info, fmt.Errorf("model: training into %s: %w", dir, err)
 	}
+	// Sample as a loaded copy of this folder would: with the EMA weights when
+	// training kept them.
+	if tc.EMADecay > 0 {
+		if err := net.SetUseEMA(true); err != nil {
+			return nil, info, fmt.Errorf("model: %s: %w", dir, err)
+		}
+	}
 	// A finished model returned as it is ran no step in this call: its final
 	// loss is the last entry of the saved history, so the value does not
 	// depend on whether this call trained or reused the model.
