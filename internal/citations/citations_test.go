@@ -56,7 +56,8 @@ func TestTheoryCitationsResolve(t *testing.T) {
 	eqRe := regexp.MustCompile(`theory eqs?\. (\d+)((?:\s*(?:,|–|-|and)\s*\d+)*)`)
 	numRe := regexp.MustCompile(`\d+`)
 	secRe := regexp.MustCompile(`theory §(\d+(?:\.\d+)?)`)
-	outside := regexp.MustCompile(`SPEC (Eq|§|Table)|shared/paper|\.\./shared`)
+	// Built from parts so that this file does not itself match the pattern.
+	outside := regexp.MustCompile(`SPEC (Eq|§|Table)|` + `shared` + `/paper|\.\./` + `shared`)
 	n := 0
 	for _, f := range trackedFiles(t, root) {
 		if f == "docs/theory.md" || strings.HasPrefix(f, "internal/citations/") {
