@@ -113,6 +113,7 @@ func fromNet(net *scorenet.Net, dir string) (*Model, error) {
 		return nil, fmt.Errorf("model: %s: network dimensions (x %d, y %d, mask %d) disagree with its data description (x %d, y %d, mask %d)",
 			dir, c.XDim, c.YDim, c.MaskDim, ex.Data.XDim, ex.Data.YDim, ex.Data.MaskDim)
 	}
+	net.SetStd(proc.Std)
 	return &Model{Net: net, Process: proc, ProcessConfig: cfg, Data: ex.Data, Dir: dir}, nil
 }
 
@@ -241,6 +242,7 @@ func TrainOrResume(ctx context.Context, backend compute.Backend, dir string, spe
 		tc.CheckpointEvery = 5000
 	}
 	proc, _ := sde.New(spec.Process)
+	net.SetStd(proc.Std)
 	start := time.Now()
 	res, err := train.Train(ctx, net, proc, data, tc)
 	info.Seconds = time.Since(start).Seconds()

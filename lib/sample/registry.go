@@ -87,6 +87,10 @@ type Spec struct {
 	Atol float64 `json:"atol,omitempty"`
 	// Times is an optional time grid of a fixed-step sampler (see Options.Times).
 	Times []float64 `json:"times,omitempty"`
+	// Eps is the final forward time of the reverse integration (0 = the
+	// caller's Options.Eps, else DefaultEps). score_sde stops VE at 1e-5 and
+	// VP at 1e-3; the paper's code at 1e-3 (theory §4.3).
+	Eps float64 `json:"eps,omitempty"`
 }
 
 // Validate checks the spec against its sampler before any work starts: a
@@ -107,6 +111,10 @@ func (s Spec) Validate() error {
 		return fmt.Errorf("sample: steps = %d must be ≥ 1 (or 0 for the default)", s.Steps)
 	case !finite(s.Rtol) || s.Rtol < 0 || !finite(s.Atol) || s.Atol < 0:
 		return fmt.Errorf("sample: rtol = %v and atol = %v must be finite and > 0 (or 0 for the default)", s.Rtol, s.Atol)
+	case !finite(s.Eps) || s.Eps < 0:
+		return fmt.Errorf("sample: eps = %v must be finite and > 0 (or 0 for the default)", s.Eps)
+	case s.Eps > 0 && s.Times != nil:
+		return fmt.Errorf("sample: give either a time grid or eps, not both (the grid's last time is the end time)")
 	case s.Times != nil && info.Adaptive:
 		return fmt.Errorf("sample: sampler %q chooses its own steps; it takes no time grid", s.Name)
 	case s.Times != nil:
@@ -118,7 +126,8 @@ func (s Spec) Validate() error {
 }
 
 // Options returns base with the spec's settings applied (alpha, steps,
-// tolerances, grid); N, D, XT, Seed, Eps, Observe and Progress come from base.
+// tolerances, grid, and Eps when set); N, D, XT, Seed, Observe and Progress
+// come from base.
 func (s Spec) Options(base Options) Options {
 	o := base
 	o.Alpha = 0
@@ -130,6 +139,9 @@ func (s Spec) Options(base Options) Options {
 	o.Steps, o.Rtol, o.Atol = s.Steps, s.Rtol, s.Atol
 	if s.Times != nil {
 		o.Times = slices.Clone(s.Times)
+	}
+	if s.Eps > 0 {
+		o.Eps = s.Eps
 	}
 	return o
 }
@@ -143,8 +155,17 @@ func (s Spec) Run(proc sde.Process, score ScoreFunc, base Options) (Result, erro
 	return info.Run(proc, score, s.Options(base))
 }
 
-// String is a short label such as "ode (rtol 1e-05, atol 1e-05)" or "heun (20 steps)".
+// String is a short label such as "ode (rtol 1e-05, atol 1e-05)" or "heun
+// (20 steps)", with ", eps 1e-05" inside the brackets when Eps is set.
 func (s Spec) String() string {
+	l := s.label()
+	if s.Eps > 0 && strings.HasSuffix(l, ")") {
+		l = l[:len(l)-1] + fmt.Sprintf(", eps %g)", s.Eps)
+	}
+	return l
+}
+
+func (s Spec) label() string {
 	info, err := ByName(s.Name)
 	switch {
 	case err != nil:

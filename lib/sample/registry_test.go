@@ -56,6 +56,9 @@ func TestSpecValidate(t *testing.T) {
 		{sample.Spec{Name: "heun", Times: []float64{1, 1, 0.5}}, "decrease"},
 		{sample.Spec{Name: "heun", Times: []float64{1}}, "at least 2"},
 		{sample.Spec{Name: "heun", Times: []float64{1, 0}}, "must lie in"},
+		{sample.Spec{Name: "ode", Eps: -1e-5}, "eps"},
+		{sample.Spec{Name: "ode", Eps: math.NaN()}, "eps"},
+		{sample.Spec{Name: "heun", Eps: 1e-5, Times: []float64{1, 0.5}}, "not both"},
 	} {
 		err := c.spec.Validate()
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -133,6 +136,39 @@ func TestReverseDrift(t *testing.T) {
 			if math.Abs(out[i]-want) > 1e-14*math.Abs(want) {
 				t.Errorf("alpha %v: drift[%d] = %v, want %v", alpha, i, out[i], want)
 			}
+		}
+	}
+}
+
+// TestSpecEps: Spec.Eps sets the end time. With the exact score of N(1, 0.02²)
+// under VE, the PF-ODE draws at t = ε have std sqrt(0.02² + s(ε)²) (theory
+// eq. 29): 0.037 at the default 1e-3, 0.0202 at 1e-5.
+func TestSpecEps(t *testing.T) {
+	p := mustProc(t, sde.FluxConfig("ve"))
+	g := gaussian1D(t, 1, 0.02)
+	for _, eps := range []float64{0, 1e-5} {
+		spec := sample.Spec{Name: "ode", Eps: eps}
+		r, err := spec.Run(p, g.ScoreFunc(p), sample.Options{N: 4000, D: 1, Seed: 3})
+		if err != nil {
+			t.Fatal(err)
+		}
+		m, v := 0.0, 0.0
+		for _, x := range r.X {
+			m += x / float64(len(r.X))
+		}
+		for _, x := range r.X {
+			v += (x - m) * (x - m) / float64(len(r.X)-1)
+		}
+		e := eps
+		if e == 0 {
+			e = sample.DefaultEps
+		}
+		want := math.Sqrt(0.02*0.02 + p.Std(e)*p.Std(e))
+		if got := math.Sqrt(v); math.Abs(got/want-1) > 0.05 {
+			t.Errorf("eps %g: std %.5f, want %.5f ± 5 %%", eps, got, want)
+		}
+		if eps > 0 && !strings.Contains(spec.String(), "eps 1e-05") {
+			t.Errorf("label %q does not name eps", spec.String())
 		}
 	}
 }

@@ -17,6 +17,18 @@ const (
 	ActivationReLU = "relu"
 )
 
+// Output parameterisations accepted in Config.Output.
+const (
+	// OutputScore: the network output is the score S_θ itself (theory eq. 65,
+	// the paper's). "" means the same.
+	OutputScore = "score"
+	// OutputNoise: the network output is a prediction ε̂ of the unit noise of
+	// the transition kernel and the score is −ε̂ / s(t) (theory eq. 120), as in
+	// score_sde's noise-conditional models; the loss (61) is then ‖z − ε̂‖².
+	// Evaluating the score needs s(t): lib/model sets it from the process.
+	OutputNoise = "noise"
+)
+
 // Defaults used by Config.WithDefaults.
 const (
 	DefaultHiddenLayers = 2
@@ -42,7 +54,13 @@ type Config struct {
 	Width int `json:"width"`
 	// Activation of the hidden layers ("" means "relu"; only "relu" is supported).
 	Activation string `json:"activation"`
+	// Output is the output parameterisation: "" or OutputScore (the paper's)
+	// or OutputNoise.
+	Output string `json:"output,omitempty"`
 }
+
+// NoiseOutput reports whether the network predicts the noise (OutputNoise).
+func (c Config) NoiseOutput() bool { return c.Output == OutputNoise }
 
 // WithDefaults returns c with zero HiddenLayers, Width and Activation replaced
 // by their defaults (2, 256, "relu").
@@ -75,6 +93,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("scorenet: width must be ≥ 1, got %d", c.Width)
 	case c.Activation != ActivationReLU:
 		return fmt.Errorf("scorenet: unknown activation %q (supported: %q)", c.Activation, ActivationReLU)
+	case c.Output != "" && c.Output != OutputScore && c.Output != OutputNoise:
+		return fmt.Errorf("scorenet: unknown output %q (want %q or %q)", c.Output, OutputScore, OutputNoise)
 	}
 	return nil
 }

@@ -47,6 +47,33 @@ type Net struct {
 	rowsExec   *model.Exec
 	rowsShapes map[int]bool // batch sizes compiled into rowsExec
 	rowsEMA    bool         // useEMA when rowsExec was built
+
+	std func(float64) float64 // s(t) of the process, for OutputNoise (SetStd)
+}
+
+// SetStd gives a noise-predicting network (Config.Output = OutputNoise) the
+// kernel standard deviation s(t) of its forward process, which turns its
+// output ε̂ into the score −ε̂/s(t) (theory eq. 120). lib/model calls it with
+// the model's process; a score-output network ignores it.
+func (n *Net) SetStd(std func(t float64) float64) { n.std = std }
+
+// toScore converts the raw output of row i, at time t, into the score: a
+// no-op for a score-output network, −out/s(t) for a noise-predicting one.
+func (n *Net) toScore(t float64, row []float64) error {
+	if !n.cfg.NoiseOutput() {
+		return nil
+	}
+	if n.std == nil {
+		return fmt.Errorf("scorenet: a noise-predicting network needs its process's s(t) (SetStd; lib/model.Load sets it)")
+	}
+	s := n.std(t)
+	if !(s > 0) || math.IsInf(s, 0) {
+		return fmt.Errorf("scorenet: s(t) = %v at t = %v: the score of a noise-predicting network needs 0 < s(t) < ∞", s, t)
+	}
+	for i := range row {
+		row[i] /= -s
+	}
+	return nil
 }
 
 // maxCompiledShapes bounds the graphs kept for distinct batch sizes; past it
@@ -222,13 +249,16 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 		return fmt.Errorf("scorenet: Score: %w", err)
 	}
 	defer finalizeAll(res)
-	return tensors.ConstFlatData(res[0], func(flat []float32) {
+	if err := tensors.ConstFlatData(res[0], func(flat []float32) {
 		for d := range c.XDim { // [XDim, rows] → row-major
 			for i, v := range flat[d*rows : (d+1)*rows] {
 				out[i*c.XDim+d] = float64(v)
 			}
 		}
-	})
+	}); err != nil {
+		return err
+	}
+	return n.toScore(t, out)
 }
 
 func (n *Net) scoreExec(rows int) (*model.Exec, error) {

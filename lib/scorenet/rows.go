@@ -56,13 +56,23 @@ func (n *Net) ScoreRows(t []float64, x []float64, rows int, cond []float64, out 
 		return fmt.Errorf("scorenet: ScoreRows: %w", err)
 	}
 	defer finalizeAll(res)
-	return tensors.ConstFlatData(res[0], func(flat []float32) {
+	if err := tensors.ConstFlatData(res[0], func(flat []float32) {
 		for d := range c.XDim { // [XDim, rows] → row-major
 			for i, v := range flat[d*rows : (d+1)*rows] {
 				out[i*c.XDim+d] = float64(v)
 			}
 		}
-	})
+	}); err != nil {
+		return err
+	}
+	if c.NoiseOutput() {
+		for i, ti := range t {
+			if err := n.toScore(ti, out[i*c.XDim:(i+1)*c.XDim]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // scoreRowsExec returns the executor of the per-row-time graph, rebuilt when

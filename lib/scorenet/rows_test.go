@@ -282,3 +282,59 @@ func TestScoreRowsFollowsUseEMA(t *testing.T) {
 		before = b
 	}
 }
+
+// TestNoiseOutputScore: a noise-predicting network (theory eq. 120) returns
+// −ε̂/s(t), where ε̂ is the output of the score network with the same
+// weights, in Score and per row in ScoreRows; without s(t) it refuses.
+func TestNoiseOutputScore(t *testing.T) {
+	b := testBackend(t)
+	cfg := Config{XDim: 3, YDim: 4, HiddenLayers: 2, Width: 16}
+	raw, err := New(b, cfg, 5)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Output = OutputNoise
+	noise, err := New(b, cfg, 5) // the initial weights do not depend on Output
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(2, 2))
+	const rows = 5
+	x, cond := randSlice(rng, rows*3), randSlice(rng, rows*4)
+	out := make([]float64, rows*3)
+	if err := noise.Score(0.5, x, rows, cond, out); err == nil || !strings.Contains(err.Error(), "SetStd") {
+		t.Fatalf("noise output without s(t): %v", err)
+	}
+	std := func(t float64) float64 { return 0.1 + t*t }
+	noise.SetStd(std)
+	ts := []float64{0.01, 0.2, 0.5, 0.8, 1}
+	want := make([]float64, rows*3)
+	for i, tt := range ts {
+		// Score at one time: every row at tt.
+		if err := raw.Score(tt, x, rows, cond, want); err != nil {
+			t.Fatal(err)
+		}
+		if err := noise.Score(tt, x, rows, cond, out); err != nil {
+			t.Fatal(err)
+		}
+		for k := range out {
+			if w := -want[k] / std(tt); math.Abs(out[k]-w) > 1e-12*math.Abs(w) {
+				t.Fatalf("Score t=%v entry %d: %v, want −ε̂/s = %v", tt, k, out[k], w)
+			}
+		}
+		// ScoreRows: row i at ts[i]; compare row i with the Score above.
+		if err := noise.ScoreRows(ts, x, rows, cond, out); err != nil {
+			t.Fatal(err)
+		}
+		for d := range 3 {
+			k := i*3 + d
+			if w := -want[k] / std(tt); math.Abs(out[k]-w) > 1e-5*(1+math.Abs(w)) {
+				t.Fatalf("ScoreRows row %d (t=%v) entry %d: %v, want %v", i, tt, d, out[k], w)
+			}
+		}
+	}
+	noise.SetStd(func(float64) float64 { return 0 })
+	if err := noise.Score(0.5, x, rows, cond, out); err == nil || !strings.Contains(err.Error(), "s(t)") {
+		t.Fatalf("s(t) = 0 accepted: %v", err)
+	}
+}

@@ -37,6 +37,9 @@ func TestConfigValidate(t *testing.T) {
 		{Config{XDim: 1, HiddenLayers: -1}, "hidden_layers"},
 		{Config{XDim: 1, Width: -5}, "width"},
 		{Config{XDim: 1, Activation: "gelu"}, `unknown activation "gelu"`},
+		{Config{XDim: 1, Output: OutputNoise}, ""},
+		{Config{XDim: 1, Output: OutputScore}, ""},
+		{Config{XDim: 1, Output: "eps"}, `unknown output "eps"`},
 	}
 	for _, tc := range tests {
 		err := tc.cfg.Validate()

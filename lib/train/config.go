@@ -23,12 +23,26 @@ import (
 	"math"
 )
 
+// Learning-rate schedules for Config.LRSchedule.
+const (
+	// LRConstant keeps the learning rate fixed (the paper's).
+	LRConstant = "constant"
+	// LRCosine decays it as ½(1 + cos(π j/J)) over the J steps of the run,
+	// so the last steps average out Adam's step noise.
+	LRCosine = "cosine"
+)
+
 // Time-sampling schemes for Config.TimeSampling.
 const (
 	// TimeUniform draws t ~ U(0, T) (theory eqs. 60-61; safe because s(t) multiplies the output).
 	TimeUniform = "uniform"
 	// TimeUniformEps draws t ~ U(eps, T) with eps = Config.TimeEps.
 	TimeUniformEps = "uniform-eps"
+	// TimeLogMix draws t from an equal mixture of U(0, T) and a log-uniform
+	// law on [TimeEps, T] (theory eq. 121): half of the batch at small times,
+	// where a narrow posterior takes its shape. Any positive time density
+	// leaves the minimiser of the loss (61) unchanged; only its weighting.
+	TimeLogMix = "log-mix"
 )
 
 // Defaults used by Config.WithDefaults.
@@ -65,9 +79,13 @@ type Config struct {
 	// EMADecay, when > 0, keeps an exponential moving average of the weights
 	// (ema ← d·ema + (1−d)·θ after every step); saved models then sample with it.
 	EMADecay float64 `json:"ema_decay"`
-	// TimeSampling is TimeUniform (default, t ~ U(0,T)) or TimeUniformEps (t ~ U(TimeEps,T)).
+	// LRSchedule is "" or LRConstant (the paper's) or LRCosine. The horizon
+	// is Epochs, so a run extended to more epochs follows a new schedule.
+	LRSchedule string `json:"lr_schedule,omitempty"`
+	// TimeSampling is TimeUniform (default, t ~ U(0,T)), TimeUniformEps (t ~
+	// U(TimeEps,T)) or TimeLogMix (half U(0,T), half log-uniform on [TimeEps,T]).
 	TimeSampling string `json:"time_sampling"`
-	// TimeEps is the lower time bound for TimeUniformEps (default 1e-3).
+	// TimeEps is the lower time bound of TimeUniformEps and TimeLogMix (default 1e-3).
 	TimeEps float64 `json:"time_eps"`
 	// StepsPerExec is the number K of optimiser steps unrolled in one graph
 	// execution (default 8). Any K gives the same result up to float rounding;
@@ -136,8 +154,10 @@ func (c Config) Validate() error {
 		return fmt.Errorf("train: Adam eps must be finite and > 0, got %v", c.AdamEps)
 	case !(c.EMADecay >= 0 && c.EMADecay < 1):
 		return fmt.Errorf("train: EMA decay must lie in [0, 1), got %v", c.EMADecay)
-	case c.TimeSampling != TimeUniform && c.TimeSampling != TimeUniformEps:
-		return fmt.Errorf("train: unknown time sampling %q (want %q or %q)", c.TimeSampling, TimeUniform, TimeUniformEps)
+	case c.LRSchedule != "" && c.LRSchedule != LRConstant && c.LRSchedule != LRCosine:
+		return fmt.Errorf("train: unknown learning-rate schedule %q (want %q or %q)", c.LRSchedule, LRConstant, LRCosine)
+	case c.TimeSampling != TimeUniform && c.TimeSampling != TimeUniformEps && c.TimeSampling != TimeLogMix:
+		return fmt.Errorf("train: unknown time sampling %q (want %q, %q or %q)", c.TimeSampling, TimeUniform, TimeUniformEps, TimeLogMix)
 	case !finite(c.TimeEps) || c.TimeEps <= 0:
 		return fmt.Errorf("train: time eps must be finite and > 0, got %v", c.TimeEps)
 	case c.StepsPerExec < 1:

@@ -120,7 +120,13 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 	if !(T > 0) || math.IsInf(T, 0) {
 		return nil, fmt.Errorf("train: process %q has invalid final time %v", proc.Name(), T)
 	}
-	t0 := 0.0
+	t0, logLo := 0.0, 0.0
+	if cfg.TimeSampling == TimeLogMix {
+		if cfg.TimeEps >= T {
+			return nil, fmt.Errorf("train: time eps %v must be below the final time %v", cfg.TimeEps, T)
+		}
+		logLo = cfg.TimeEps
+	}
 	if cfg.TimeSampling == TimeUniformEps {
 		if cfg.TimeEps >= T {
 			return nil, fmt.Errorf("train: time eps %v must be below the final time %v", cfg.TimeEps, T)
@@ -137,6 +143,7 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 	B := min(cfg.BatchSize, data.N)
 	spe := data.N / B
 	total := int64(cfg.Epochs) * int64(spe)
+	st.total = total
 	res := &Result{StartStep: st.step, Steps: st.step, TotalSteps: total, StepsPerEpoch: spe}
 
 	var history []float64 // full history for LossFile
@@ -187,7 +194,7 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 		)
 		_ = bar.Set64(st.step)
 	}
-	b := &batcher{data: data, cfg: ncfg, proc: proc, seed: cfg.Seed, B: B, spe: spe, t0: t0, T: T, epoch: -1}
+	b := &batcher{data: data, cfg: ncfg, proc: proc, seed: cfg.Seed, B: B, spe: spe, t0: t0, T: T, logLo: logLo, epoch: -1}
 	start := time.Now()
 	running := math.NaN()
 	for st.step < total {
@@ -278,6 +285,7 @@ type batcher struct {
 	B     int
 	spe   int
 	t0, T float64
+	logLo float64 // > 0: TimeLogMix with this lower bound
 
 	epoch int64
 	perm  []int
@@ -303,7 +311,7 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 	rng := rand.New(rand.NewPCG(b.seed, streamNoise^uint64(j)))
 	xd, cd := b.cfg.XDim, b.cfg.CondDim()
 	for i, r := range rows {
-		ti := b.t0 + (b.T-b.t0)*rng.Float64()
+		ti := b.time(rng.Float64())
 		mi, si := b.proc.Mean(ti), b.proc.Std(ti)
 		t[i], s[i] = float32(ti), float32(si)
 		for d := range xd {
@@ -317,12 +325,36 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 	}
 }
 
+// time maps a U(0,1) draw u to a training time: t0 + (T − t0)·u, or for
+// TimeLogMix uniform on [0, T] when u < ½ and log-uniform on [logLo, T]
+// otherwise (theory eq. 121).
+func (b *batcher) time(u float64) float64 {
+	if b.logLo == 0 {
+		return b.t0 + (b.T-b.t0)*u
+	}
+	if u < 0.5 {
+		return b.T * 2 * u
+	}
+	lo := math.Log(b.logLo)
+	return math.Exp(lo + (2*u-1)*(math.Log(b.T)-lo))
+}
+
 // state holds the variables and compiled step graph of a training run.
 type state struct {
 	net               *scorenet.Net
 	params, m, v, ema []*model.Variable
 	step              int64
+	total             int64 // steps of the whole run (the learning-rate schedule's horizon)
 	exec              *model.Exec
+}
+
+// lrFactor is the learning-rate multiplier of step j (0-based) of total:
+// 1 for LRConstant, ½(1 + cos(π j/total)) for LRCosine (theory §4.2).
+func lrFactor(schedule string, j, total int64) float64 {
+	if schedule != LRCosine || total < 1 {
+		return 1
+	}
+	return 0.5 * (1 + math.Cos(math.Pi*float64(j)/float64(total)))
 }
 
 func newState(net *scorenet.Net, cfg Config) (*state, error) {
@@ -431,7 +463,7 @@ func (st *state) run(b *batcher, k int, cfg Config) ([]float64, error) {
 		j := st.step + int64(i)
 		b.fill(j, xt[i*B*xd:(i+1)*B*xd], cond[i*B*cd:(i+1)*B*cd], tt[i*B:(i+1)*B], s[i*B:(i+1)*B], z[i*B*xd:(i+1)*B*xd])
 		n := float64(j + 1) // Adam bias corrections, PyTorch form
-		c1[i] = float32(1 / (1 - math.Pow(cfg.Beta1, n)))
+		c1[i] = float32(lrFactor(cfg.LRSchedule, j, st.total) / (1 - math.Pow(cfg.Beta1, n)))
 		c2[i] = float32(1 / math.Sqrt(1-math.Pow(cfg.Beta2, n)))
 	}
 	args := []any{tensors.FromFlatDataAndDimensions(xt, k, xd, B)}
@@ -499,10 +531,18 @@ func (st *state) graphFn(cfg Config) func(*model.Scope, []*Node) *Node {
 		for k := range K {
 			sk := at(s, k)
 			out, trace := scorenet.ApplyTrace(ncfg, p, at(xt, k), at(cond, k), at(tt, k))
-			r := Add(Mul(sk, out), at(z, k))
+			var r, dOut *Node
+			if ncfg.NoiseOutput() {
+				// score = −ε̂/s (theory eq. 120): s·score + z = z − ε̂; ∂loss/∂ε̂ = −2·r / (rows·x_dim).
+				r = Sub(at(z, k), out)
+				dOut = MulScalar(r, -2/float64(r.Shape().Size()))
+			} else {
+				r = Add(Mul(sk, out), at(z, k))
+				// ∂loss/∂out = 2·s·r / (rows·x_dim); hand-written backward (checked against autodiff in scorenet).
+				dOut = MulScalar(Mul(sk, r), 2/float64(r.Shape().Size()))
+			}
 			losses[k] = ReduceAllMean(Square(r)) // theory eq. 61
-			// ∂loss/∂out = 2·s·r / (rows·x_dim); hand-written backward (checked against autodiff in scorenet).
-			grads := trace.Backward(MulScalar(Mul(sk, r), 2/float64(r.Shape().Size())))
+			grads := trace.Backward(dOut)
 			lrk := MulScalar(at(c1, k), lr)
 			c2k := at(c2, k)
 			for i := range p {

@@ -130,7 +130,7 @@ func sampleScores(ctx context.Context, proc sde.Process, qs flux.MinMax, k int, 
 	}
 	start := time.Now()
 	p := &Posterior{K: k, N: n, Q: make([]float64, k*n*D)}
-	r, err := sample.RunGroups(proc, score, spec, sample.GroupOptions{Groups: k, PerGroup: n, D: D, Out: p.Q, Seed: seed,
+	r, err := sample.RunGroups(proc, score, spec, sample.GroupOptions{Groups: k, PerGroup: n, D: D, Out: p.Q, Seed: seed, Eps: spec.Eps,
 		MaxRows: max(n, MaxRows), Context: ctx, Progress: progress})
 	if err != nil {
 		if ctx.Err() != nil {

@@ -8,7 +8,9 @@ import (
 	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/sample"
+	"github.com/pdediff/pdediff/lib/scorenet"
 	"github.com/pdediff/pdediff/lib/sde"
+	"github.com/pdediff/pdediff/lib/train"
 )
 
 // Preset holds every hyper-parameter of the flux-inversion experiment
@@ -34,10 +36,22 @@ type Preset struct {
 	// HiddenLayers and Width of the MLP (paper 6.2: 4 hidden layers; width 256 ours).
 	HiddenLayers int `json:"hidden_layers"`
 	Width        int `json:"width"`
+	// Output is the network's output parameterisation ("" = the score, the
+	// paper's; "noise" = the noise ε̂, score −ε̂/s(t), theory eq. 120).
+	Output string `json:"output,omitempty"`
+	// TimeSampling and TimeEps choose the training times ("" = U(0, T), the
+	// paper's; "log-mix": theory eq. 121, lower bound TimeEps).
+	TimeSampling string  `json:"time_sampling,omitempty"`
+	TimeEps      float64 `json:"time_eps,omitempty"`
+	// LRSchedule is "" (constant, the paper's) or "cosine" (lib/train).
+	LRSchedule string `json:"lr_schedule,omitempty"`
 	// Processes are the forward processes (ve, vp) and Samplers the reverse
 	// samplers (ode, sde) of the grid.
 	Processes []string `json:"processes"`
 	Samplers  []string `json:"samplers"`
+	// SDELevels, when non-nil, are the levels whose grid has the SDE column
+	// (the SDE is the costly sampler); nil = every level.
+	SDELevels []float64 `json:"sde_levels,omitempty"`
 	// Cases is the number of test cases sampled (the first Cases of the test
 	// split; paper: all 1,000) and Draws the posterior draws per case (paper: 1,000).
 	Cases int `json:"cases"`
@@ -47,6 +61,11 @@ type Preset struct {
 	Rtol     float64 `json:"rtol"`
 	Atol     float64 `json:"atol"`
 	SDESteps int     `json:"sde_steps"`
+	// EpsVE and EpsVP are the final forward times of the reverse
+	// integration for VE and VP-type processes (0 = lib/sample's 1e-3, the
+	// paper's; theory §4.3).
+	EpsVE float64 `json:"eps_ve,omitempty"`
+	EpsVP float64 `json:"eps_vp,omitempty"`
 	// ESS configures the exact posterior of the clipped prior by elliptical
 	// slice sampling (theory §7.3–7.4).
 	ESS ESSSettings `json:"ess"`
@@ -96,14 +115,19 @@ func Presets() []Preset {
 		Rtol: sample.DefaultTol, Atol: sample.DefaultTol, SDESteps: sample.DefaultSteps,
 		ESS: DefaultESS(), Bins: 20,
 		Fig7Level: 0.05, Fig7Cases: []int{0, 1, 2},
+		// Ours, not the paper's (docs/flux-inversion.md, finding 5): a
+		// noise-predicting output and VE sampled down to 1e-5 (score_sde's
+		// VE end time) narrow the learnt posteriors towards the exact ones.
+		Output: scorenet.OutputNoise, EpsVE: 1e-5,
 	}
-	// standard: the paper's data sizes and network, 6 % of its training
-	// steps, four levels, 50 test cases (projected about 100 minutes on 2
-	// cores, see docs/flux-inversion.md).
+	// standard: the paper's data sizes and network, 9 % of its training
+	// steps, four levels, 50 test cases, the SDE at 0.05 only (sized for
+	// ≤ 90 minutes on 2 cores, see docs/flux-inversion.md).
 	standard := paper
 	standard.Name = experiment.Standard
 	standard.Levels = []float64{0, 0.05, 0.2, 1}
-	standard.Epochs = 600
+	standard.SDELevels = []float64{0.05}
+	standard.Epochs = 900
 	standard.Cases, standard.Draws = 50, 400
 	standard.SDESteps = 500
 	standard.Bins = 10
@@ -153,6 +177,14 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("fluxinv: preset %q: sbc_bins must lie in 2..draws+1", p.Name)
 	case p.ESS.Chains < 1 || p.ESS.BurnIn < 0 || p.ESS.Iterations < 1 || p.ESS.Adapt < 0 || !(p.ESS.Inflate >= 1):
 		return fmt.Errorf("fluxinv: preset %q: invalid ESS settings %+v", p.Name, p.ESS)
+	case p.Output != "" && p.Output != scorenet.OutputScore && p.Output != scorenet.OutputNoise:
+		return fmt.Errorf("fluxinv: preset %q: unknown output %q (want score or noise)", p.Name, p.Output)
+	case p.TimeSampling != "" && p.TimeSampling != train.TimeUniform && p.TimeSampling != train.TimeUniformEps && p.TimeSampling != train.TimeLogMix:
+		return fmt.Errorf("fluxinv: preset %q: unknown time sampling %q", p.Name, p.TimeSampling)
+	case p.LRSchedule != "" && p.LRSchedule != train.LRConstant && p.LRSchedule != train.LRCosine:
+		return fmt.Errorf("fluxinv: preset %q: unknown learning-rate schedule %q", p.Name, p.LRSchedule)
+	case !(p.EpsVE >= 0 && p.EpsVE < 0.1) || !(p.EpsVP >= 0 && p.EpsVP < 0.1) || !(p.TimeEps >= 0 && p.TimeEps < 0.1):
+		return fmt.Errorf("fluxinv: preset %q: eps_ve, eps_vp and time_eps must lie in [0, 0.1)", p.Name)
 	case !slices.Contains(p.Levels, p.Fig7Level):
 		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
 	}
@@ -164,6 +196,11 @@ func (p Preset) Validate() error {
 	for i, l := range p.Levels {
 		if !(l >= 0) || (i > 0 && !(l > p.Levels[i-1])) {
 			return fmt.Errorf("fluxinv: preset %q: levels must be increasing and ≥ 0, got %v", p.Name, p.Levels)
+		}
+	}
+	for _, l := range p.SDELevels {
+		if !slices.Contains(p.Levels, l) {
+			return fmt.Errorf("fluxinv: preset %q: SDE level %g is not one of the levels %v", p.Name, l, p.Levels)
 		}
 	}
 	for _, s := range p.Processes {
@@ -180,18 +217,23 @@ func (p Preset) Validate() error {
 }
 
 // SamplerSpec returns the sampler of one grid column ("ode" or "sde") at the
-// preset's settings.
-func (p Preset) SamplerSpec(name string) sample.Spec {
-	if name == "ode" {
-		return sample.Spec{Name: "ode", Rtol: p.Rtol, Atol: p.Atol}
+// preset's settings for the process called process (ve, vp, vpfamily).
+func (p Preset) SamplerSpec(name, process string) sample.Spec {
+	eps := p.EpsVP
+	if process == "ve" {
+		eps = p.EpsVE
 	}
-	return sample.Spec{Name: name, Steps: p.SDESteps}
+	if name == "ode" {
+		return sample.Spec{Name: "ode", Rtol: p.Rtol, Atol: p.Atol, Eps: eps}
+	}
+	return sample.Spec{Name: name, Steps: p.SDESteps, Eps: eps}
 }
 
 // Training returns the training settings of the preset.
 func (p Preset) Training() TrainSettings {
 	return TrainSettings{Epochs: p.Epochs, BatchSize: p.BatchSize, LR: p.LR, EMADecay: p.EMADecay,
-		HiddenLayers: p.HiddenLayers, Width: p.Width}
+		HiddenLayers: p.HiddenLayers, Width: p.Width, Output: p.Output,
+		TimeSampling: p.TimeSampling, TimeEps: p.TimeEps, LRSchedule: p.LRSchedule}
 }
 
 // ProcessConfig returns the forward process of Section 6.2 (theory §4.4: VE

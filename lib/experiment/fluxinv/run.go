@@ -46,6 +46,9 @@ func (p Preset) Cells() []Cell {
 	for _, l := range p.Levels {
 		for _, pr := range p.Processes {
 			for _, s := range p.Samplers {
+				if s == "sde" && p.SDELevels != nil && !slices.Contains(p.SDELevels, l) {
+					continue
+				}
 				out = append(out, Cell{Level: l, Process: pr, Sampler: s})
 			}
 		}
@@ -581,7 +584,7 @@ func (r *runner) posterior(m *Model, ds *flux.Dataset, obs Observations, c Cell)
 	if err != nil {
 		return nil, nil, err
 	}
-	spec := r.p.SamplerSpec(c.Sampler)
+	spec := r.p.SamplerSpec(c.Sampler, c.Process)
 	seed := experiment.SubSeed(r.seed, "posterior", name)
 	fmt.Fprintf(r.log, "fluxinv: sampling %s: %d cases × %d draws, %s\n", name, obs.K, r.p.Draws, spec)
 	post, err := SamplePosterior(r.ctx, m, cond, r.p.Draws, spec, seed, r.bars)

@@ -28,6 +28,16 @@ type TrainSettings struct {
 	// HiddenLayers × Width is the MLP (theory eq. 65).
 	HiddenLayers int `json:"hidden_layers"`
 	Width        int `json:"width"`
+	// Output is the network's output parameterisation: "" (the paper's: the
+	// score itself, theory eq. 65) or scorenet.OutputNoise (the noise, score
+	// −ε̂/s(t), theory eq. 120).
+	Output string `json:"output,omitempty"`
+	// TimeSampling and TimeEps choose the training times of the loss (61)
+	// (lib/train Config: "" = U(0, T), the paper's; "log-mix" = theory eq. 121).
+	TimeSampling string  `json:"time_sampling,omitempty"`
+	TimeEps      float64 `json:"time_eps,omitempty"`
+	// LRSchedule is "" (constant, the paper's) or "cosine" (lib/train).
+	LRSchedule string `json:"lr_schedule,omitempty"`
 }
 
 // TrainResult summarises the training of one model.
@@ -89,9 +99,9 @@ func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc 
 	}
 	spec := model.Spec{
 		Process: proc,
-		Net:     scorenet.Config{HiddenLayers: ts.HiddenLayers, Width: ts.Width},
+		Net:     scorenet.Config{HiddenLayers: ts.HiddenLayers, Width: ts.Width, Output: ts.Output},
 		Train: train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
-			Seed: experiment.SubSeed(seed, "train", pl)},
+			TimeSampling: ts.TimeSampling, TimeEps: ts.TimeEps, LRSchedule: ts.LRSchedule, Seed: experiment.SubSeed(seed, "train", pl)},
 		Data:     model.Data{Name: info.DataName(), XDim: D, YDim: D, MaskDim: info.MaskDim(), Info: ib},
 		InitSeed: experiment.SubSeed(seed, "init", pl),
 		Run:      run,
