@@ -24,6 +24,7 @@ func init() {
 	fluxCommands["sample"] = command{name: "sample", summary: "posterior flux samples for sensor readings from a trained model", runCtx: runFluxSample}
 	fluxCommands["exact"] = command{name: "exact", summary: "exact posterior samples (Gaussian or ESS for the clipped prior; linear problem)", runCtx: runFluxExact}
 	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
+	fluxCommands["export"] = command{name: "export", summary: "copy a trained model's sampling weights (no optimiser state) into a new folder to commit or ship", run: runFluxExport}
 	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid: data, models, posteriors, exact posteriors, tables, Figs 7-11", runCtx: runFluxExperiment}
 }
 
@@ -104,6 +105,36 @@ func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "model %s: %s on %s (noise level %g, %d pairs), %d steps, final loss %.5g, %.1fs\n",
 		*out, fluxinv.ProcessLabel(pc), m.Data.Name, m.Info.NoiseLevel, m.Data.Rows, res.Steps, res.FinalLoss, res.Seconds)
+	return nil
+}
+
+func runFluxExport(args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux export", "write the sampling weights of a trained model folder (EMA weights if it samples with them) into a new folder, without optimiser state or loss history; flux sample and flux exact read it like the original", stderr)
+	src := fs.String("model", "", "trained model folder (required)")
+	out := fs.String("out", "", "new model folder (required; absent or empty)")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	if *src == "" || *out == "" {
+		return usageErrorf("--model and --out are required")
+	}
+	if _, _, err := fluxinv.ReadModelInfo(*src); err != nil {
+		return usageErrorf("--model: %v", err)
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	if err := model.CheckNewDir(*out); err != nil {
+		return usageErrorf("--out: %v", err)
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	if err := model.ExportWeights(b, *src, *out); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "exported the sampling weights of %s to %s\n", *src, *out)
 	return nil
 }
 

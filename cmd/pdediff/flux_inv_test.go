@@ -99,6 +99,15 @@ func writeNPYFile(path string, shape []int, data []float64) error {
 	return os.WriteFile(path, b.Bytes(), 0o644)
 }
 
+// nbits is a bit-exact fingerprint of a float64 slice.
+func nbits(v []float64) string {
+	var b strings.Builder
+	for _, x := range v {
+		fmt.Fprintf(&b, "%x,", math.Float64bits(x))
+	}
+	return b.String()
+}
+
 func runFlux(t *testing.T, args ...string) (int, string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
@@ -151,6 +160,25 @@ func fluxInvContract(t *testing.T, f *fluxInvFiles) {
 	}
 	if a1, _ := fluxinv.ReadNPZFile(p1); fmt.Sprint(a1["q"].Shape) != "[1 8 30]" {
 		t.Errorf("k = 1: q shape %v", a1["q"].Shape)
+	}
+	// An exported folder (weights only) samples the same draws; it cannot be exported over.
+	w := filepath.Join(dir, "weights")
+	if code, _, e := runFlux(t, "flux", "export", "--model", f.model, "--out", w); code != 0 {
+		t.Fatalf("flux export: exit %d: %s", code, e)
+	}
+	pw := filepath.Join(dir, "pw.npz")
+	if code, _, e := runFlux(t, "flux", "sample", "--model", w, "--readings", f.readings, "--n", "16", "--sampler", "ode",
+		"--rtol", "1e-3", "--atol", "1e-3", "--seed", "3", "--out", pw, "--quiet"); code != 0 {
+		t.Fatalf("flux sample from the exported folder: exit %d: %s", code, e)
+	}
+	if aw, err := fluxinv.ReadNPZFile(pw); err != nil || nbits(aw["q"].Data) != nbits(a["q"].Data) {
+		t.Errorf("exported weights sample other draws (%v)", err)
+	}
+	if code, _, e := runFlux(t, "flux", "export", "--model", f.model, "--out", w); code != 2 || !strings.Contains(e, "already holds") && !strings.Contains(e, "not empty") {
+		t.Errorf("export over a model: exit %d: %s", code, e)
+	}
+	if code, _, e := runFlux(t, "flux", "export", "--model", dir, "--out", filepath.Join(dir, "w2")); code != 2 || !strings.Contains(e, "--model") {
+		t.Errorf("export of a non-model: exit %d: %s", code, e)
 	}
 	// Exact posteriors of the same readings.
 	e := filepath.Join(dir, "e.npz")

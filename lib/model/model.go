@@ -193,6 +193,63 @@ func CheckDir(dir string) error {
 	return nil
 }
 
+// ExportWeights writes the model folder src's sampling weights (its EMA
+// weights when it samples with them) into the new folder dst, with the same
+// process, data description and run record but without optimiser state, EMA
+// copy or loss history, and without the training folder's path: a folder to
+// commit or ship, which Load and every sampler read as src (same scores, bit
+// for bit) and TrainOrResume refuses to continue. dst must be absent or an
+// empty folder; it appears whole or not at all.
+func ExportWeights(backend compute.Backend, src, dst string) error {
+	m, err := Load(backend, src)
+	if err != nil {
+		return err
+	}
+	if err := CheckNewDir(dst); err != nil {
+		return err
+	}
+	meta := *m.Net.Meta()
+	var tc map[string]any
+	if len(meta.Training) > 0 {
+		if err := json.Unmarshal(meta.Training, &tc); err != nil {
+			return fmt.Errorf("model: %s: training record: %w", src, err)
+		}
+		delete(tc, "checkpoint_dir")
+		if meta.Training, err = json.Marshal(tc); err != nil {
+			return err
+		}
+	}
+	parent := filepath.Dir(filepath.Clean(dst))
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	tmp, err := arrayio.MkdirTemp(parent, "export")
+	if err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	defer os.RemoveAll(tmp) // no-op after the rename
+	if err := m.Net.SaveWeights(tmp, meta); err != nil {
+		return fmt.Errorf("model: exporting %s: %w", src, err)
+	}
+	_ = os.Remove(dst) // an empty folder (CheckDir let nothing else through)
+	if err := os.Rename(tmp, dst); err != nil {
+		return fmt.Errorf("model: %w", err)
+	}
+	return nil
+}
+
+// CheckNewDir reports whether dir can receive a new model: absent or an
+// empty folder (CheckDir, without accepting an existing model).
+func CheckNewDir(dir string) error {
+	if err := CheckDir(dir); err != nil {
+		return err
+	}
+	if scorenet.Exists(dir) {
+		return fmt.Errorf("model: %s already holds a model: choose another folder", dir)
+	}
+	return nil
+}
+
 // TrainOrResume trains the model of spec on data into dir, or resumes the
 // model saved there (a finished one is returned as it is). It refuses, before
 // any training, a folder whose model has another process, another network or
@@ -222,6 +279,9 @@ func TrainOrResume(ctx context.Context, backend compute.Backend, dir string, spe
 	if scorenet.Exists(dir) {
 		if net, err = scorenet.Load(backend, dir); err != nil {
 			return nil, info, fmt.Errorf("model: resume from %s: %w (delete the folder to start over)", dir, err)
+		}
+		if m := net.Meta(); m != nil && m.WeightsOnly {
+			return nil, info, fmt.Errorf("model: %s holds exported weights only (no optimiser state): it samples but cannot be trained further; train into another folder", dir)
 		}
 		old, err := fromNet(net, dir)
 		if err != nil {

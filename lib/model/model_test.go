@@ -149,3 +149,86 @@ func TestFingerprint(t *testing.T) {
 		t.Error("fingerprint not deterministic")
 	}
 }
+
+// dirSize is the total size of the regular files under dir.
+func dirSize(t *testing.T, dir string) int64 {
+	t.Helper()
+	var n int64
+	err := filepath.Walk(dir, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// ExportWeights: the exported folder scores bit for bit like the original
+// (raw and EMA weights, score and noise outputs), is smaller (no Adam
+// moments), names no training folder, cannot be trained further, and is
+// refused over an existing model.
+func TestExportWeights(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := data(400, 1)
+	for _, c := range []struct {
+		name   string
+		ema    float64
+		output string
+	}{{"raw-score", 0, ""}, {"ema-noise", 0.9, scorenet.OutputNoise}} {
+		t.Run(c.name, func(t *testing.T) {
+			root := t.TempDir()
+			src, dst := filepath.Join(root, "m"), filepath.Join(root, "out", "w")
+			sp := spec("ve")
+			sp.Train.EMADecay, sp.Net.Output = c.ema, c.output
+			if _, _, err := TrainOrResume(context.Background(), b, src, sp, d, nil); err != nil {
+				t.Fatal(err)
+			}
+			if err := ExportWeights(b, src, dst); err != nil {
+				t.Fatal(err)
+			}
+			a, err := Load(b, src)
+			if err != nil {
+				t.Fatal(err)
+			}
+			w, err := Load(b, dst)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !w.Net.Meta().WeightsOnly || w.Net.UseEMA() || a.Net.UseEMA() != (c.ema > 0) || w.Data.Fingerprint != a.Data.Fingerprint {
+				t.Fatalf("meta: weights only %v, EMA %v/%v, data %+v", w.Net.Meta().WeightsOnly, w.Net.UseEMA(), a.Net.UseEMA(), w.Data)
+			}
+			x, cond := d.X[:8], d.Cond[:24]
+			s1, s2 := make([]float64, 8), make([]float64, 8)
+			if err := a.Net.Score(0.3, x, 4, cond, s1); err != nil {
+				t.Fatal(err)
+			}
+			if err := w.Net.Score(0.3, x, 4, cond, s2); err != nil {
+				t.Fatal(err)
+			}
+			for i := range s1 {
+				if math.Float64bits(s1[i]) != math.Float64bits(s2[i]) {
+					t.Fatalf("score %d: exported %v, original %v", i, s2[i], s1[i])
+				}
+			}
+			if ws, as := dirSize(t, dst), dirSize(t, src); !(ws < as/2) {
+				t.Errorf("exported folder %d bytes, original %d: want less than half (no Adam moments, no loss history)", ws, as)
+			}
+			meta, _ := os.ReadFile(filepath.Join(dst, scorenet.MetaFile))
+			if strings.Contains(string(meta), root) {
+				t.Errorf("exported sidecar names the training folder %s", root)
+			}
+			if _, _, err := TrainOrResume(context.Background(), b, dst, sp, d, nil); err == nil || !strings.Contains(err.Error(), "weights only") {
+				t.Errorf("training an exported folder: %v", err)
+			}
+			if err := ExportWeights(b, src, dst); err == nil || !strings.Contains(err.Error(), "already holds") {
+				t.Errorf("export over a model: %v", err)
+			}
+		})
+	}
+}

@@ -51,6 +51,47 @@ type Meta struct {
 	Checkpoint string `json:"checkpoint"`
 	// Versions records pdediff, GoMLX and Go versions and the backend used.
 	Versions map[string]string `json:"versions"`
+	// WeightsOnly marks a folder written by SaveWeights: the sampling weights
+	// without optimiser state (it samples like the original but cannot resume
+	// training).
+	WeightsOnly bool `json:"weights_only,omitempty"`
+}
+
+// SaveWeights writes only the weights the network samples with (the EMA
+// weights when UseEMA is on, else the parameters) into the model folder dir,
+// as the parameters of a network without optimiser state or EMA copy, with
+// meta.WeightsOnly set. Load reads it as any model folder; its Score equals
+// this network's bit for bit. dir must not hold a model already.
+func (n *Net) SaveWeights(dir string, meta Meta) error {
+	if Exists(dir) {
+		return fmt.Errorf("scorenet: %s already holds a model", dir)
+	}
+	scope := ParamScope
+	if n.UseEMA() {
+		scope = EMAScope
+	}
+	vals, err := n.ParamValues(scope)
+	if err != nil {
+		return err
+	}
+	w := &Net{cfg: n.cfg, backend: n.backend, store: model.NewStore()}
+	in := n.cfg.InputDim()
+	for l := range n.cfg.HiddenLayers + 1 {
+		out := n.cfg.Width
+		if l == n.cfg.HiddenLayers {
+			out = n.cfg.XDim
+		}
+		wn, bn := w.paramPaths(ParamScope, l)
+		if _, err := w.store.CreateVariable(wn, tensors.FromFlatDataAndDimensions(vals[2*l], out, in)); err != nil {
+			return fmt.Errorf("scorenet: %w", err)
+		}
+		if _, err := w.store.CreateVariable(bn, tensors.FromFlatDataAndDimensions(vals[2*l+1], out)); err != nil {
+			return fmt.Errorf("scorenet: %w", err)
+		}
+		in = out
+	}
+	meta.UseEMA, meta.WeightsOnly = false, true
+	return w.Save(dir, meta)
 }
 
 // Versions returns the versions recorded in every sidecar: pdediff, the Go
