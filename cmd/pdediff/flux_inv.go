@@ -8,6 +8,8 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 
 	"github.com/pdediff/pdediff/datasets/flux"
@@ -25,6 +27,7 @@ func init() {
 	fluxCommands["exact"] = command{name: "exact", summary: "exact posterior samples (Gaussian or ESS for the clipped prior; linear problem)", runCtx: runFluxExact}
 	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
 	fluxCommands["export"] = command{name: "export", summary: "copy a trained model's sampling weights (no optimiser state) into a new folder to commit or ship", run: runFluxExport}
+	fluxCommands["epochs"] = command{name: "epochs", summary: "error and spread against the exact posterior as a function of training length (one cell, several epochs)", runCtx: runFluxEpochs}
 	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid: data, models, posteriors, exact posteriors, tables, Figs 7-11", runCtx: runFluxExperiment}
 }
 
@@ -105,6 +108,70 @@ func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	}
 	fmt.Fprintf(stdout, "model %s: %s on %s (noise level %g, %d pairs), %d steps, final loss %.5g, %.1fs\n",
 		*out, fluxinv.ProcessLabel(pc), m.Data.Name, m.Info.NoiseLevel, m.Data.Rows, res.Steps, res.FinalLoss, res.Seconds)
+	return nil
+}
+
+func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux epochs", "train one cell of a preset (process x sampler at one noise level) for several training lengths and compare each learnt posterior with the exact one; writes epochs.json and the epochs-curve figure", stderr)
+	presetName := fs.String("preset", "quick", "base preset: quick, standard or paper (its data sizes, network, sampler settings)")
+	level := fs.Float64("level", 0.05, "noise level (one of the preset's)")
+	process := fs.String("process", "ve", "forward process: ve or vp")
+	sampler := fs.String("sampler", "ode", "sampler column: ode or sde")
+	epochList := fs.String("epochs", "100,300,900", "comma-separated increasing training lengths in epochs")
+	cases := fs.Int("cases", 0, "override the preset's number of test cases")
+	draws := fs.Int("draws", 0, "override the preset's draws per case")
+	seed := fs.Uint64("seed", 1, "random seed of the whole study")
+	out := fs.String("out", "", "study folder (required); one run folder e<epochs> per point, reused when complete")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	p, err := fluxPresetFlag(*presetName, 0)
+	if err != nil {
+		return err
+	}
+	var epochs []int
+	for _, f := range strings.Split(*epochList, ",") {
+		e, err := strconv.Atoi(strings.TrimSpace(f))
+		if err != nil || e < 1 {
+			return usageErrorf("--epochs: %q is not a positive integer", f)
+		}
+		epochs = append(epochs, e)
+	}
+	if *cases < 0 || *draws < 0 {
+		return usageErrorf("--cases and --draws must be ≥ 1 (or 0 for the preset's)")
+	}
+	if *cases > 0 {
+		p.Cases = *cases
+		p.Fig7Cases = nil
+	}
+	if *draws > 0 {
+		p.Draws = *draws
+	}
+	if *out == "" {
+		return usageErrorf("--out is required")
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	if !slices.Contains(p.Levels, *level) || !slices.Contains(p.Processes, *process) || !slices.Contains(p.Samplers, *sampler) {
+		return usageErrorf("--level %g, --process %s or --sampler %s is not a cell of preset %s (levels %v, processes %v, samplers %v)",
+			*level, *process, *sampler, p.Name, p.Levels, p.Processes, p.Samplers)
+	}
+	if !slices.IsSorted(epochs) {
+		return usageErrorf("--epochs must be increasing, got %v", epochs)
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	st, err := fluxinv.RunEpochStudy(ctx, b, p, *level, *process, *sampler, epochs, *seed, *out, stderr)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "| epochs | steps | NFE | error / exact | std / exact | cov 95 |\n|---|---|---|---|---|---|\n")
+	for _, pt := range st.Points {
+		fmt.Fprintf(stdout, "| %d | %d | %.0f | %.3f | %.3f | %.3f |\n", pt.Epochs, pt.Steps, pt.NFE, pt.ErrorRatio, pt.StdRatio, pt.Coverage95)
+	}
 	return nil
 }
 

@@ -256,6 +256,9 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"experiment: bad cell", []string{"flux", "experiment", "--only", "ve-ode-0.123", "--out", filepath.Join(dir, "x")}, "matches none"},
 		{"experiment: preset", []string{"flux", "experiment", "--preset", "huge", "--out", filepath.Join(dir, "x")}, "--preset"},
 		{"eval: NaN truth", []string{"flux", "eval", "--posterior", out, "--truth", nan}, "not finite"},
+		{"epochs: decreasing", []string{"flux", "epochs", "--epochs", "30,10", "--out", filepath.Join(dir, "x")}, "increasing"},
+		{"epochs: not a number", []string{"flux", "epochs", "--epochs", "10,ten", "--out", filepath.Join(dir, "x")}, "not a positive integer"},
+		{"epochs: level not in preset", []string{"flux", "epochs", "--level", "0.3", "--out", filepath.Join(dir, "x")}, "not a cell of preset"},
 	} {
 		code, _, e := runFlux(t, c.args...)
 		t.Logf("%s: exit %d: %s", c.name, code, strings.TrimSpace(e))

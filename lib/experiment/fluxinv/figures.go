@@ -50,6 +50,7 @@ var (
 	exactColor = color.NRGBA{R: 230, G: 110, B: 0, A: 255}
 	truthColor = color.Black
 	greyColor  = color.Gray{Y: 120}
+	bandColor  = color.Gray{Y: 220}
 )
 
 func levelColor(i int) color.Color { return levelColors[i%len(levelColors)] }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"image/png"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -156,5 +157,47 @@ func TestFigureRegistry(t *testing.T) {
 	}
 	if _, err := BuildFigure(t.TempDir(), &res, "fig99"); err == nil || IsMissingInputs(err) {
 		t.Errorf("unknown figure: err = %v", err)
+	}
+}
+
+// TestEpochStudy runs the study on the tiny preset: one point per training
+// length with the run's metrics, steps growing with epochs, the record and
+// the figure written; bad lengths and cells are refused before any work.
+func TestEpochStudy(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tinyPreset()
+	out := t.TempDir()
+	st, err := RunEpochStudy(context.Background(), b, p, 0.2, "ve", "ode", []int{1, 3}, 7, out, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Points) != 2 || st.Points[0].Steps != 2 || st.Points[1].Steps != 6 {
+		t.Fatalf("points %+v (want 2 and 6 steps: 200 pairs, batch 100)", st.Points)
+	}
+	for _, pt := range st.Points {
+		if !(pt.ErrorRatio > 0) || math.Abs(pt.ErrorRatio-pt.Error/pt.ExactError) > 1e-9 || !(pt.StdRatio > 0) || pt.NFE <= 0 {
+			t.Errorf("point %+v", pt)
+		}
+	}
+	// Both points compare with the same exact posterior.
+	if st.Points[0].ExactError != st.Points[1].ExactError {
+		t.Errorf("exact error differs between points: %v vs %v", st.Points[0].ExactError, st.Points[1].ExactError)
+	}
+	for _, f := range []string{EpochStudyFile, EpochFigureName + ".png", EpochFigureName + ".svg"} {
+		if _, err := os.Stat(filepath.Join(out, f)); err != nil {
+			t.Error(err)
+		}
+	}
+	for _, c := range []struct {
+		epochs  []int
+		process string
+		want    string
+	}{{nil, "ve", "no training lengths"}, {[]int{3, 1}, "ve", "increasing"}, {[]int{1}, "vpfamily", "not in preset"}} {
+		if _, err := RunEpochStudy(context.Background(), b, p, 0.2, c.process, "ode", c.epochs, 7, t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%v %s: error %v, want %q", c.epochs, c.process, err, c.want)
+		}
 	}
 }

@@ -1,0 +1,193 @@
+package fluxinv
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+
+	"github.com/gomlx/compute"
+	"gonum.org/v1/plot"
+	"gonum.org/v1/plot/plotter"
+	"gonum.org/v1/plot/vg"
+
+	"github.com/pdediff/pdediff/lib/arrayio"
+	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/plots"
+)
+
+// EpochPoint is one training length of an epoch study: the learnt
+// posterior's metrics against the exact one.
+type EpochPoint struct {
+	// Epochs and Steps are the training length.
+	Epochs int   `json:"epochs"`
+	Steps  int64 `json:"steps"`
+	// ErrorRatio and StdRatio are the learnt posterior's mean error and mean
+	// std over the exact posterior's; Coverage95 its 95 % coverage.
+	ErrorRatio float64 `json:"error_ratio"`
+	StdRatio   float64 `json:"std_ratio"`
+	Coverage95 float64 `json:"coverage95"`
+	// Error and Std are the learnt values, ExactError and ExactStd the exact ones.
+	Error      float64 `json:"error"`
+	Std        float64 `json:"std"`
+	ExactError float64 `json:"exact_error"`
+	ExactStd   float64 `json:"exact_std"`
+	// NFE is the mean number of score evaluations per observation.
+	NFE float64 `json:"nfe"`
+}
+
+// EpochStudy is the curve of error and spread against training length
+// (epochs.json): how the preset's training length was chosen.
+type EpochStudy struct {
+	// Preset is the base preset (its Epochs is replaced by each point's),
+	// Level, Process and Sampler the one cell studied, Seed the run seed.
+	Preset  Preset       `json:"preset"`
+	Level   float64      `json:"level"`
+	Process string       `json:"process"`
+	Sampler string       `json:"sampler"`
+	Seed    uint64       `json:"seed"`
+	Points  []EpochPoint `json:"points"`
+}
+
+// EpochStudyFile and EpochFigureName are the study's record and figure in its folder.
+const (
+	EpochStudyFile  = "epochs.json"
+	EpochFigureName = "epochs-curve"
+)
+
+// RunEpochStudy runs one cell (process × sampler at one noise level) of the
+// preset p for each training length in epochs, each in its own run folder
+// out/e<epochs> (resumable, reused like any run), and writes the curve to
+// out/epochs.json and out/epochs-curve.{png,svg}. Every point shares the
+// data, the test cases and the exact posterior (same seed, same level).
+func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level float64, process, sampler string,
+	epochs []int, seed uint64, out string, log io.Writer) (*EpochStudy, error) {
+	if len(epochs) == 0 {
+		return nil, fmt.Errorf("fluxinv: epoch study: no training lengths")
+	}
+	if !slices.IsSorted(epochs) || epochs[0] < 1 {
+		return nil, fmt.Errorf("fluxinv: epoch study: training lengths must be increasing and ≥ 1, got %v", epochs)
+	}
+	if !slices.Contains(p.Levels, level) || !slices.Contains(p.Processes, process) || !slices.Contains(p.Samplers, sampler) {
+		return nil, fmt.Errorf("fluxinv: epoch study: level %g, process %q or sampler %q is not in preset %s", level, process, sampler, p.Name)
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	base := p
+	base.Levels, base.Processes, base.Samplers, base.SDELevels = []float64{level}, []string{process}, []string{sampler}, nil
+	base.Fig7Level = level
+	if err := base.Validate(); err != nil {
+		return nil, err
+	}
+	st := &EpochStudy{Preset: base, Level: level, Process: process, Sampler: sampler, Seed: seed}
+	cell := Cell{Level: level, Process: process, Sampler: sampler}.Name()
+	for _, e := range epochs {
+		q := base
+		q.Epochs = e
+		fmt.Fprintf(log, "fluxinv: epoch study: %s at %d epochs\n", cell, e)
+		res, err := Run(ctx, backend, q, seed, filepath.Join(out, "e"+strconv.Itoa(e)), Options{Log: log, NoFigures: true})
+		if err != nil {
+			return nil, err
+		}
+		c := res.Cell(cell)
+		if c == nil || c.Metrics == nil || c.Metrics.Reference == nil {
+			return nil, fmt.Errorf("fluxinv: epoch study: run at %d epochs has no compared cell %s", e, cell)
+		}
+		ex := res.Cell(c.Reference)
+		if ex == nil {
+			return nil, fmt.Errorf("fluxinv: epoch study: run at %d epochs has no reference %s", e, c.Reference)
+		}
+		pt := EpochPoint{Epochs: e, ErrorRatio: c.Metrics.Reference.ErrorRatioOverall, StdRatio: c.Metrics.Reference.StdRatioOverall,
+			Coverage95: c.Metrics.Coverage95Mean, Error: c.Metrics.ErrorMean, Std: c.Metrics.StdMean,
+			ExactError: ex.Metrics.ErrorMean, ExactStd: ex.Metrics.StdMean, NFE: c.NFEMean}
+		if c.Training != nil {
+			pt.Steps = c.Training.Steps
+		}
+		st.Points = append(st.Points, pt)
+	}
+	if err := os.MkdirAll(out, 0o755); err != nil {
+		return nil, err
+	}
+	if err := arrayio.WriteJSON(filepath.Join(out, EpochStudyFile), st); err != nil {
+		return nil, err
+	}
+	f, err := EpochFigure(st)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := f.Save(experiment.Env{Out: out}, EpochFigureName); err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// EpochFigure draws an epoch study: the learnt posterior's error and std
+// over the exact posterior's against training steps (log axes); the target
+// bands of docs/flux-inversion.md (error ≤ 1.2 ×, std within ±20 %) grey.
+func EpochFigure(st *EpochStudy) (experiment.Plot, error) {
+	if st == nil || len(st.Points) == 0 {
+		return experiment.Plot{}, fmt.Errorf("fluxinv: epoch figure: no points")
+	}
+	p := panel(fmt.Sprintf("%s %s posterior at noise level %s against the exact posterior", st.Process, st.Sampler, LevelLabel(st.Level)),
+		"optimiser steps (log scale)", "learnt / exact (log scale)")
+	p.X.Tick.Marker = log10Ticks{}
+	p.Y.Tick.Marker = log10Ticks{}
+	var errXY, stdXY plotter.XYs
+	lo, hi := 1.0, 1.0
+	xlo, xhi := math.Inf(1), math.Inf(-1)
+	for _, pt := range st.Points {
+		if !(pt.Steps > 0) || !(pt.ErrorRatio > 0) || !(pt.StdRatio > 0) {
+			return experiment.Plot{}, fmt.Errorf("fluxinv: epoch figure: point %+v cannot be drawn on log axes", pt)
+		}
+		x := math.Log10(float64(pt.Steps))
+		xlo, xhi = math.Min(xlo, x), math.Max(xhi, x)
+		errXY = append(errXY, plotter.XY{X: x, Y: math.Log10(pt.ErrorRatio)})
+		stdXY = append(stdXY, plotter.XY{X: x, Y: math.Log10(pt.StdRatio)})
+		lo, hi = math.Min(lo, math.Min(pt.ErrorRatio, pt.StdRatio)), math.Max(hi, math.Max(pt.ErrorRatio, pt.StdRatio))
+	}
+	a, b := logRange(math.Min(lo, 0.8), hi, 3)
+	p.Y.Min, p.Y.Max = float64(a), float64(b)
+	p.X.Min, p.X.Max = math.Floor(xlo*2)/2-0.25, math.Ceil(xhi*2)/2+0.25
+	band := func(y0, y1 float64) error {
+		poly, err := plotter.NewPolygon(plotter.XYs{{X: p.X.Min, Y: math.Log10(y0)}, {X: p.X.Max, Y: math.Log10(y0)},
+			{X: p.X.Max, Y: math.Log10(y1)}, {X: p.X.Min, Y: math.Log10(y1)}})
+		if err != nil {
+			return err
+		}
+		poly.Color = bandColor
+		poly.LineStyle.Width = 0
+		p.Add(poly)
+		return nil
+	}
+	if err := band(0.8, 1.2); err != nil {
+		return experiment.Plot{}, err
+	}
+	if _, err := line(p, plotter.XYs{{X: p.X.Min, Y: 0}, {X: p.X.Max, Y: 0}}, greyColor, 1, dashed...); err != nil {
+		return experiment.Plot{}, err
+	}
+	for i, s := range []plotter.XYs{errXY, stdXY} {
+		if _, err := line(p, s, levelColor(i), 2); err != nil {
+			return experiment.Plot{}, err
+		}
+		sc, err := plotter.NewScatter(s)
+		if err != nil {
+			return experiment.Plot{}, err
+		}
+		sc.GlyphStyle.Color, sc.GlyphStyle.Radius = levelColor(i), vg.Points(3.5)
+		p.Add(sc)
+	}
+	legend := []plots.LegendEntry{
+		{Label: "error of the posterior mean / exact", Thumbs: []plot.Thumbnailer{thumb{c: levelColor(0)}}},
+		{Label: "mean posterior std / exact", Thumbs: []plot.Thumbnailer{thumb{c: levelColor(1)}}},
+		{Label: "grey band: 0.8–1.2 (the targets' range)", Thumbs: []plot.Thumbnailer{thumb{c: bandColor}}},
+	}
+	title := fmt.Sprintf("Training length: %d test cases × %d draws, %d × %d network, %d training pairs",
+		st.Preset.Cases, st.Preset.Draws, st.Preset.HiddenLayers, st.Preset.Width, st.Preset.NTrain)
+	return experiment.Plot{Fig: plots.Grid{Plots: [][]*plot.Plot{{p}}, Title: title, Legend: legend},
+		Width: 8 * vg.Inch, Height: 5.5 * vg.Inch}, nil
+}
