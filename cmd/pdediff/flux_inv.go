@@ -485,7 +485,7 @@ func sameReadings(a, b []float64) bool {
 
 func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux experiment", "the flux-inversion experiment (paper Section 6.2): per noise level a data set, VE and VP models, ODE and SDE posteriors of the test cases, exact posteriors, metrics, tables and Figs 7-11", stderr)
-	problem := fs.String("problem", "linear", "forward model: linear (the nonlinear and masked problems are not implemented yet)")
+	problem := fs.String("problem", "linear", "linear (paper 6.2) or masked (one model for every sensor mask, paper 6.2.1; the nonlinear problem is not implemented yet)")
 	presetName := fs.String("preset", "quick", "quick (minutes), standard or paper (the paper's sizes)")
 	out := fs.String("out", "", "run folder (required); everything found there that this preset and seed made is reused, and cells of separate --only runs are merged")
 	only := fs.String("only", "", "comma-separated cells to run, each process-sampler-level with * wildcards (e.g. ve-ode-0.05,vp-*-0.2); default all")
@@ -495,19 +495,13 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *problem != physics.ProblemLinear {
-		if *problem == physics.ProblemNonlinear {
-			return usageErrorf("--problem nonlinear is not implemented yet (only linear)")
-		}
-		return usageErrorf("unknown --problem %q (want linear)", *problem)
-	}
 	name, err := experiment.ParsePreset(*presetName)
 	if err != nil {
 		return usageErrorf("--preset: %v", err)
 	}
-	p, err := fluxinv.PresetFor(string(name))
+	p, err := fluxinv.PresetForProblem(*problem, string(name))
 	if err != nil {
-		return usageErrorf("--preset: %v", err)
+		return usageErrorf("--problem/--preset: %v", err)
 	}
 	var patterns []string
 	if *only != "" {

@@ -203,11 +203,13 @@ var (
 
 func wallName(w int) string { return []string{"bottom", "top"}[w] }
 
-// Figure7 builds Figure 7 from a learnt and an exact posterior of the same
-// observations: for each case, the true flux, the learnt posterior mean ± 2
-// std per segment and the exact posterior's beside it, on the bottom and top
-// walls.
-func Figure7(model, exact *Posterior, truths []float64, cases []int, modelLabel, exactLabel, title string) (experiment.Plot, error) {
+// Figure7 builds Figure 7 (Figure 13 for the masked problem) from a learnt
+// and an exact posterior of the same observations: for each case, the true
+// flux, the learnt posterior mean ± 2 std per segment and the exact
+// posterior's beside it, on the bottom and top walls. masks (k×30, 1 = on)
+// may be nil; otherwise each panel's title lists the wall's sensors that are
+// off.
+func Figure7(model, exact *Posterior, truths, masks []float64, cases []int, modelLabel, exactLabel, title string) (experiment.Plot, error) {
 	if len(cases) == 0 {
 		return experiment.Plot{}, fmt.Errorf("fluxinv: Figure 7 needs at least one case")
 	}
@@ -220,7 +222,21 @@ func Figure7(model, exact *Posterior, truths []float64, cases []int, modelLabel,
 		}
 		var row []*plot.Plot
 		for w := 0; w < 2; w++ {
-			p := segmentPanel(fmt.Sprintf("test case %d, %s wall", j+1, wallName(w)), "flux q")
+			pt := fmt.Sprintf("test case %d, %s wall", j+1, wallName(w))
+			if masks != nil && (j+1)*D <= len(masks) {
+				var off []string
+				for k := 0; k < n; k++ {
+					if masks[j*D+w*n+k] == 0 {
+						off = append(off, strconv.Itoa(k+1))
+					}
+				}
+				if len(off) == 0 {
+					pt += ", every sensor on"
+				} else {
+					pt += ", sensors off: " + strings.Join(off, " ")
+				}
+			}
+			p := segmentPanel(pt, "flux q")
 			var truth plotter.XYs
 			for k := 0; k < n; k++ {
 				v := truths[j*D+w*n+k]
@@ -523,8 +539,13 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 		if err != nil {
 			return experiment.Plot{}, err
 		}
-		return Figure7(mf.Post, ef.Post, truths, res.Preset.Fig7Cases, "VE model, ODE sampler", "exact posterior ("+ref.Method+")",
-			fmt.Sprintf("Fig. 7: posterior of three test cases, noise level %s (%d draws each)", LevelLabel(level), nd))
+		exLabel := "exact posterior (" + ref.Method + ")"
+		if res.Preset.Masks() {
+			exLabel = "exact posterior of the case's mask (" + ref.Method + ")"
+		}
+		return Figure7(mf.Post, ef.Post, truths, mf.Obs.Mask, res.Preset.Fig7Cases, "VE model, ODE sampler", exLabel,
+			fmt.Sprintf("%s: posterior of three test cases%s, noise level %s (%d draws each)", figLabel(res.Preset, name),
+				map[bool]string{true: " with their sensor masks", false: ""}[res.Preset.Masks()], LevelLabel(level), nd))
 	case Fig8Name, Fig9Name, Fig10Name, Fig11Name:
 		if len(cells) == 0 {
 			return experiment.Plot{}, missingError{"every " + proc + "-ode cell"}
@@ -546,13 +567,13 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 			}
 			series = append(series, s)
 		}
-		num := map[string]string{Fig8Name: "8", Fig9Name: "9", Fig10Name: "10", Fig11Name: "11"}[name]
+		label := figLabel(res.Preset, name)
 		if isStd {
 			return SegmentFigure(series, prior, "mean posterior std", modelLabel, exLabel,
-				fmt.Sprintf("Fig. %s: %s mean posterior std per segment (%d test cases)", num, P, k))
+				fmt.Sprintf("%s: %s mean posterior std per segment (%d test cases)", label, P, k))
 		}
 		return SegmentFigure(series, nil, "normalised error of the posterior mean", modelLabel, exLabel,
-			fmt.Sprintf("Fig. %s: %s normalised error per segment (%d test cases)", num, P, k))
+			fmt.Sprintf("%s: %s normalised error per segment (%d test cases)", label, P, k))
 	case CalibrationVE, CalibrationVP:
 		if len(cells) == 0 {
 			return experiment.Plot{}, missingError{"every " + proc + "-ode cell"}
@@ -599,6 +620,37 @@ func readTruths(out string, level float64, k int) ([]float64, error) {
 	return a[:k*D], nil
 }
 
+// figLabel is the paper's figure number of a figure of p's problem ("Fig.
+// 7"; masked: "Fig. 13", "Fig. 14", or "Masked sensors" where the paper has
+// no such figure).
+func figLabel(p Preset, name string) string {
+	if p.Masks() {
+		if n, ok := map[string]string{Fig7Name: "13", Fig8Name: "14"}[name]; ok {
+			return "Fig. " + n + " (masked sensors)"
+		}
+		return "Masked sensors"
+	}
+	return "Fig. " + map[string]string{Fig7Name: "7", Fig8Name: "8", Fig9Name: "9", Fig10Name: "10", Fig11Name: "11"}[name]
+}
+
+// FigureFile is the file name (without extension) of a figure of p's
+// problem: the figure name for the linear problem; for the masked problem
+// the paper's numbers (fig13-…, fig14-…) or a "masked-" prefix.
+func FigureFile(p Preset, name string) string {
+	if !p.Masks() {
+		return name
+	}
+	switch name {
+	case Fig7Name:
+		return "fig13-ve-ode-posteriors"
+	case Fig8Name:
+		return "fig14-ve-error"
+	case Fig9Name, Fig10Name, Fig11Name:
+		return "masked-" + name[strings.Index(name, "-")+1:]
+	}
+	return name
+}
+
 // FigureNames lists the figures in display order.
 func FigureNames() []string {
 	return []string{Fig7Name, Fig8Name, Fig9Name, Fig10Name, Fig11Name, CalibrationVE, CalibrationVP}
@@ -623,7 +675,7 @@ func WriteFigures(out string, res *Results, log io.Writer) ([]string, error) {
 			}
 			return nil, fmt.Errorf("fluxinv: %s: %w", name, err)
 		}
-		ps, err := f.Save(env, name)
+		ps, err := f.Save(env, FigureFile(res.Preset, name))
 		if err != nil {
 			return nil, err
 		}

@@ -19,7 +19,8 @@ import (
 type Preset struct {
 	// Name is quick, standard or paper.
 	Name experiment.PresetName `json:"name"`
-	// Problem is the forward model ("linear").
+	// Problem is "linear" (paper 6.2) or "masked" (the linear forward model
+	// with Bernoulli sensor masks fed to the network, paper 6.2.1, theory §6.6).
 	Problem string `json:"problem"`
 	// Levels are the noise levels λ_n (noise std = λ_n × reading scale,
 	// theory eq. 97), one data set and one model per level and process.
@@ -148,21 +149,76 @@ func Presets() []Preset {
 	return []Preset{quick, standard, paper}
 }
 
-// PresetFor returns the preset called name (quick, standard or paper).
-func PresetFor(name string) (Preset, error) {
-	for _, p := range Presets() {
-		if string(p.Name) == name {
-			return p, nil
+// ProblemMasked is the experiment of one model for many measurement
+// operators (paper Section 6.2.1, theory §6.6): the linear forward model,
+// sensor masks drawn per pair and fed to the network, and for every test case
+// the exact posterior of its own mask.
+const ProblemMasked = "masked"
+
+// Problems lists the experiments' problems.
+func Problems() []string { return []string{physics.ProblemLinear, ProblemMasked} }
+
+// PresetFor returns the linear problem's preset called name (quick,
+// standard or paper).
+func PresetFor(name string) (Preset, error) { return PresetForProblem(physics.ProblemLinear, name) }
+
+// PresetForProblem returns the preset called name (quick, standard or
+// paper) of a problem (Problems). The masked presets are the linear ones
+// with the masked data sizes (paper: 36,000 / 4,000 pairs per level).
+func PresetForProblem(problem, name string) (Preset, error) {
+	if !slices.Contains(Problems(), problem) {
+		if problem == physics.ProblemNonlinear {
+			return Preset{}, fmt.Errorf("fluxinv: the nonlinear problem is not implemented yet (problems: %v)", Problems())
 		}
+		return Preset{}, fmt.Errorf("fluxinv: unknown problem %q (want one of %v)", problem, Problems())
+	}
+	for _, p := range Presets() {
+		if string(p.Name) != name {
+			continue
+		}
+		if problem == ProblemMasked {
+			p = p.masked()
+		}
+		return p, nil
 	}
 	return Preset{}, fmt.Errorf("fluxinv: unknown preset %q (want quick, standard or paper)", name)
 }
 
+// masked turns a linear preset into the masked problem's: the network also
+// reads the 30-sensor mask, so it gets more pairs (paper: 4 × as many).
+func (p Preset) masked() Preset {
+	p.Problem = ProblemMasked
+	switch p.Name {
+	case experiment.Paper:
+		p.NTrain, p.NTest = 36000, 4000
+	case experiment.Standard:
+		// 2 × the linear standard's pairs and 600 epochs: ≈ 12,000 steps a model.
+		p.Levels = []float64{0.05, 0.2, 1}
+		p.NTrain, p.NTest = 18000, 2000
+		p.Epochs = 600
+	default:
+		p.NTrain = 8000
+	}
+	return p
+}
+
+// Forward is the physics problem of the forward model (linear for both
+// linear and masked experiments).
+func (p Preset) Forward() string {
+	if p.Problem == ProblemMasked {
+		return physics.ProblemLinear
+	}
+	return p.Problem
+}
+
+// Masks reports whether the data carry sensor masks (the masked problem).
+func (p Preset) Masks() bool { return p.Problem == ProblemMasked }
+
 // Validate checks the preset's values.
 func (p Preset) Validate() error {
 	switch {
-	case p.Problem != physics.ProblemLinear:
-		return fmt.Errorf("fluxinv: preset %q: problem %q (only the linear problem is implemented)", p.Name, p.Problem)
+	case !slices.Contains(Problems(), p.Problem):
+		return fmt.Errorf("fluxinv: preset %q: problem %q (implemented: %v)", p.Name, p.Problem, Problems())
 	case len(p.Levels) == 0:
 		return fmt.Errorf("fluxinv: preset %q has no noise levels", p.Name)
 	case p.NTrain < 2 || p.NTest < 1 || p.Cases < 1 || p.Cases > p.NTest:

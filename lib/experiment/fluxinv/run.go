@@ -361,7 +361,11 @@ func (r *runner) level(level float64, cells []Cell) error {
 	}
 	k := r.p.Cases
 	truths := ds.Test.Q[:k*D]
-	obs, err := NewObservations(info, ds.Test.ReadingsNoisy[:k*D], nil)
+	var mask []float64 // the test cases' own masks (masked problem)
+	if info.Masks {
+		mask = ds.Test.Mask[:k*D]
+	}
+	obs, err := NewObservations(info, ds.Test.ReadingsNoisy[:k*D], mask)
 	if err != nil {
 		return err
 	}
@@ -440,7 +444,7 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	}
 	fmt.Fprintf(r.log, "fluxinv: data for noise level %s (%d + %d pairs)\n", LevelLabel(level), r.p.NTrain, r.p.NTest)
 	start := time.Now()
-	cfg, err := physics.DefaultConfig(r.p.Problem)
+	cfg, err := physics.DefaultConfig(r.p.Forward())
 	if err != nil {
 		return nil, err
 	}
@@ -448,7 +452,7 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	if err != nil {
 		return nil, err
 	}
-	ds, err := flux.Generate(r.ctx, sm, flux.Options{NTrain: r.p.NTrain, NTest: r.p.NTest, NoiseLevel: level,
+	ds, err := flux.Generate(r.ctx, sm, flux.Options{NTrain: r.p.NTrain, NTest: r.p.NTest, NoiseLevel: level, Masks: r.p.Masks(),
 		Seed: experiment.SubSeed(r.seed, "data", LevelLabel(level)), Workers: 1})
 	if err != nil {
 		return nil, err
@@ -698,7 +702,12 @@ func Cached(out string, p Preset, seed uint64) (*Results, string) {
 // Ensure returns the complete run of env's preset in out, running (or
 // completing) it unless Cached accepts what is there.
 func Ensure(env experiment.Env, out string) (*Results, error) {
-	p, err := PresetFor(string(env.Preset))
+	return EnsureProblem(env, physics.ProblemLinear, out)
+}
+
+// EnsureProblem is Ensure for the preset of a problem (Problems).
+func EnsureProblem(env experiment.Env, problem, out string) (*Results, error) {
+	p, err := PresetForProblem(problem, string(env.Preset))
 	if err != nil {
 		return nil, err
 	}

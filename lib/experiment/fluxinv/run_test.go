@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/pdediff/pdediff/datasets/flux"
 	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/posterior"
 )
 
 // tinyPreset is a valid preset that runs in seconds (the numbers mean nothing).
@@ -200,4 +202,101 @@ func TestEpochStudy(t *testing.T) {
 			t.Errorf("%v %s: error %v, want %q", c.epochs, c.process, err, c.want)
 		}
 	}
+}
+
+// TestMaskedRun: the masked problem's run trains a model that reads the
+// masks, and its exact reference of each test case is the posterior of that
+// case's own mask: the Gaussian exact draws match lib/posterior's Gaussian
+// posterior for the mask (std within sampling error) and not the all-on
+// posterior's. Figures take the paper's masked numbers.
+func TestMaskedRun(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tinyPreset()
+	p.Problem = ProblemMasked
+	p.Draws = 400
+	p.Samplers = []string{"ode"}
+	out := t.TempDir()
+	res, err := Run(context.Background(), b, p, 7, out, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := res.Cell("ve-ode-0.2"); c == nil || c.Metrics == nil || c.Reference != "exact-ess-0.2" {
+		t.Fatalf("cells %+v", res.Cells)
+	}
+	m, err := LoadModel(b, ModelDir(out, "ve", 0.2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !m.Info.Masks || m.Net.Config().MaskDim != D {
+		t.Fatalf("model does not read masks: %+v", m.Info)
+	}
+	gf, err := ReadPosteriorFile(ExactPath(out, ExactGauss, 0.2))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if gf.Obs.Mask == nil {
+		t.Fatal("exact posterior file has no masks")
+	}
+	g, err := ResponseMatrix(m.Info)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pr, err := flux.NewPrior(m.Info.Prior)
+	if err != nil {
+		t.Fatal(err)
+	}
+	offTotal := 0
+	for j := 0; j < gf.Post.K; j++ {
+		mask := gf.Obs.Mask[j*D : (j+1)*D]
+		for _, v := range mask {
+			if v == 0 {
+				offTotal++
+			}
+		}
+		want := map[bool]float64{}
+		for _, all := range []bool{false, true} {
+			mk := mask
+			if all {
+				mk = nil
+			}
+			lin, err := posterior.FluxLinear(g, m.Info.NoiseStd, mk)
+			if err != nil {
+				t.Fatal(err)
+			}
+			lg, err := posterior.NewLinearGaussian(posterior.FluxPrior(pr), lin)
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[all] = meanAbs(lg.Std())
+		}
+		got := meanAbs(gf.Post.Std[j*D : (j+1)*D])
+		t.Logf("case %d: %d sensors off, sample std %.4f, own-mask std %.4f, all-on std %.4f", j, D-int(sum(mask)), got, want[false], want[true])
+		// The Gaussian method records the posterior's own moments, so the match is exact.
+		if math.Abs(got/want[false]-1) > 1e-6 {
+			t.Errorf("case %d: exact draws' std %.4f, own-mask Gaussian posterior %.4f", j, got, want[false])
+		}
+		if sum(mask) < D && !(math.Abs(got/want[true]-1) > 0.01) {
+			t.Errorf("case %d: exact draws' std %.4f is the all-on posterior's %.4f", j, got, want[true])
+		}
+	}
+	if offTotal == 0 {
+		t.Error("no test sensor is off")
+	}
+	if got := FigureFile(res.Preset, Fig7Name); got != "fig13-ve-ode-posteriors" {
+		t.Errorf("masked Figure 7 file %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(FiguresDir(out), "fig13-ve-ode-posteriors.png")); err != nil {
+		t.Error(err)
+	}
+}
+
+func sum(v []float64) float64 {
+	s := 0.0
+	for _, x := range v {
+		s += x
+	}
+	return s
 }
