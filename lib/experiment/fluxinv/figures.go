@@ -574,6 +574,8 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 		}
 		return SegmentFigure(series, nil, "normalised error of the posterior mean", modelLabel, exLabel,
 			fmt.Sprintf("%s: %s normalised error per segment (%d test cases)", label, P, k))
+	case SensorsOnName:
+		return sensorsOnFigure(out, res)
 	case CalibrationVE, CalibrationVP:
 		if len(cells) == 0 {
 			return experiment.Plot{}, missingError{"every " + proc + "-ode cell"}
@@ -589,7 +591,7 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 		return CalibrationFigure(series, modelLabel, exLabel,
 			fmt.Sprintf("Calibration of the %s posterior (%d test cases × %d draws)", P, k, nd))
 	}
-	return experiment.Plot{}, fmt.Errorf("fluxinv: unknown figure %q (want one of %s)", name, strings.Join(FigureNames(), ", "))
+	return experiment.Plot{}, fmt.Errorf("fluxinv: unknown figure %q (want one of %s)", name, strings.Join(FigureNamesFor(res.Preset), ", "))
 }
 
 // missingError marks a figure whose cells are not in the results.
@@ -651,9 +653,18 @@ func FigureFile(p Preset, name string) string {
 	return name
 }
 
-// FigureNames lists the figures in display order.
+// FigureNames lists the linear problem's figures in display order.
 func FigureNames() []string {
 	return []string{Fig7Name, Fig8Name, Fig9Name, Fig10Name, Fig11Name, CalibrationVE, CalibrationVP}
+}
+
+// FigureNamesFor lists the figures of p's problem (the masked problem adds
+// SensorsOnName).
+func FigureNamesFor(p Preset) []string {
+	if p.Masks() {
+		return append(FigureNames(), SensorsOnName)
+	}
+	return FigureNames()
 }
 
 // WriteFigures builds every figure whose inputs are in res into
@@ -666,7 +677,7 @@ func WriteFigures(out string, res *Results, log io.Writer) ([]string, error) {
 	}
 	env := experiment.Env{Out: dir}
 	var paths []string
-	for _, name := range FigureNames() {
+	for _, name := range FigureNamesFor(res.Preset) {
 		f, err := BuildFigure(out, res, name)
 		if err != nil {
 			if IsMissingInputs(err) {

@@ -285,6 +285,34 @@ func TestMaskedRun(t *testing.T) {
 	if offTotal == 0 {
 		t.Error("no test sensor is off")
 	}
+	// The sensors-on bins partition the cases; their case-weighted mean
+	// error is the cell's overall error (same normaliser).
+	c := res.Cell("ve-ode-0.2")
+	mf, err := ReadPosteriorFile(filepath.Join(out, c.Posterior))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ef, err := ReadPosteriorFile(filepath.Join(out, res.Cell(c.Reference).Posterior))
+	if err != nil {
+		t.Fatal(err)
+	}
+	truths, _ := readTruths(out, 0.2, p.Cases)
+	bins, err := SensorsOn(mf, ef, truths)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n, e, ex := 0, 0.0, 0.0
+	for _, b := range bins {
+		n += b.Cases
+		e += float64(b.Cases) * b.Error / float64(p.Cases)
+		ex += float64(b.Cases) * b.ExactError / float64(p.Cases)
+	}
+	if n != p.Cases || math.Abs(e-c.Metrics.ErrorMean) > 1e-12 || math.Abs(ex-c.Metrics.Reference.ErrorMean) > 1e-12 {
+		t.Errorf("bins %+v: %d cases, error %v (cell %v), exact %v (cell %v)", bins, n, e, c.Metrics.ErrorMean, ex, c.Metrics.Reference.ErrorMean)
+	}
+	if _, err := os.Stat(filepath.Join(FiguresDir(out), SensorsOnName+".png")); err != nil {
+		t.Error(err)
+	}
 	if got := FigureFile(res.Preset, Fig7Name); got != "fig13-ve-ode-posteriors" {
 		t.Errorf("masked Figure 7 file %q", got)
 	}
