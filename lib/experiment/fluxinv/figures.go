@@ -519,23 +519,7 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 	switch name {
 	case Fig7Name:
 		level := res.Preset.Fig7Level
-		c := res.Cell(Cell{Level: level, Process: "ve", Sampler: "ode"}.Name())
-		if c == nil {
-			return experiment.Plot{}, missingError{"cell ve-ode-" + LevelLabel(level)}
-		}
-		ref := res.Cell(c.Reference)
-		if ref == nil {
-			return experiment.Plot{}, missingError{"cell " + c.Reference}
-		}
-		mf, err := ReadPosteriorFile(filepath.Join(out, c.Posterior))
-		if err != nil {
-			return experiment.Plot{}, err
-		}
-		ef, err := ReadPosteriorFile(filepath.Join(out, ref.Posterior))
-		if err != nil {
-			return experiment.Plot{}, err
-		}
-		truths, err := readTruths(out, level, k)
+		mf, ef, ref, truths, err := cellFiles(out, res, Cell{Level: level, Process: "ve", Sampler: "ode"})
 		if err != nil {
 			return experiment.Plot{}, err
 		}
@@ -592,6 +576,29 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 			fmt.Sprintf("Calibration of the %s posterior (%d test cases × %d draws)", P, k, nd))
 	}
 	return experiment.Plot{}, fmt.Errorf("fluxinv: unknown figure %q (want one of %s)", name, strings.Join(FigureNamesFor(res.Preset), ", "))
+}
+
+// cellFiles reads a learnt cell's posterior file, its reference's, the
+// reference's record and the true fluxes of the cell's test cases; a cell
+// not in res is a missingError.
+func cellFiles(out string, res *Results, cell Cell) (model, exact *PosteriorFile, ref *CellResult, truths []float64, err error) {
+	c := res.Cell(cell.Name())
+	if c == nil {
+		return nil, nil, nil, nil, missingError{"cell " + cell.Name()}
+	}
+	if ref = res.Cell(c.Reference); ref == nil {
+		return nil, nil, nil, nil, missingError{"cell " + c.Reference}
+	}
+	if model, err = ReadPosteriorFile(filepath.Join(out, c.Posterior)); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if exact, err = ReadPosteriorFile(filepath.Join(out, ref.Posterior)); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	if truths, err = readTruths(out, cell.Level, res.Preset.Cases); err != nil {
+		return nil, nil, nil, nil, err
+	}
+	return model, exact, ref, truths, nil
 }
 
 // missingError marks a figure whose cells are not in the results.

@@ -3,7 +3,6 @@ package fluxinv
 import (
 	"fmt"
 	"math"
-	"path/filepath"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -94,23 +93,11 @@ func sensorsOnFigure(out string, res *Results) (experiment.Plot, error) {
 	hi := 0.0
 	var counts []SensorsOnBin
 	for i, proc := range res.Preset.Processes {
-		c := res.Cell(Cell{Level: level, Process: proc, Sampler: "ode"}.Name())
-		if c == nil {
+		cell := Cell{Level: level, Process: proc, Sampler: "ode"}
+		if res.Cell(cell.Name()) == nil {
 			continue
 		}
-		ref := res.Cell(c.Reference)
-		if ref == nil {
-			return experiment.Plot{}, missingError{"cell " + c.Reference}
-		}
-		mf, err := ReadPosteriorFile(filepath.Join(out, c.Posterior))
-		if err != nil {
-			return experiment.Plot{}, err
-		}
-		ef, err := ReadPosteriorFile(filepath.Join(out, ref.Posterior))
-		if err != nil {
-			return experiment.Plot{}, err
-		}
-		truths, err := readTruths(out, level, res.Preset.Cases)
+		mf, ef, _, truths, err := cellFiles(out, res, cell)
 		if err != nil {
 			return experiment.Plot{}, err
 		}
