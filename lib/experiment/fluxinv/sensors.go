@@ -3,6 +3,7 @@ package fluxinv
 import (
 	"fmt"
 	"math"
+	"strings"
 
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
@@ -20,8 +21,9 @@ const SensorsOnName = "masked-sensors-on"
 // sensors on.
 type SensorsOnBin struct {
 	// Lo and Hi bound the number of sensors on (inclusive); Cases counts the
-	// test cases in the bin.
+	// test cases in the bin and MeanOn is their mean number of sensors on.
 	Lo, Hi, Cases int
+	MeanOn        float64
 	// Error and ExactError are the mean over the bin's cases of the
 	// normalised error of the posterior mean (theory eq. 116 per case,
 	// averaged over segments), learnt and exact.
@@ -63,6 +65,7 @@ func SensorsOn(model, exact *PosteriorFile, truths []float64) ([]SensorsOnBin, e
 		for i := range bins {
 			if on >= bins[i].Lo && on <= bins[i].Hi {
 				bins[i].Cases++
+				bins[i].MeanOn += float64(on)
 				bins[i].Error += e
 				bins[i].ExactError += ex
 			}
@@ -71,6 +74,7 @@ func SensorsOn(model, exact *PosteriorFile, truths []float64) ([]SensorsOnBin, e
 	var out []SensorsOnBin
 	for _, b := range bins {
 		if b.Cases > 0 {
+			b.MeanOn /= float64(b.Cases)
 			b.Error /= float64(b.Cases)
 			b.ExactError /= float64(b.Cases)
 			out = append(out, b)
@@ -107,7 +111,7 @@ func sensorsOnFigure(out string, res *Results) (experiment.Plot, error) {
 		}
 		var m, e plotter.XYs
 		for _, b := range bins {
-			x := float64(b.Lo+b.Hi) / 2
+			x := b.MeanOn
 			m = append(m, plotter.XY{X: x, Y: b.Error})
 			e = append(e, plotter.XY{X: x, Y: b.ExactError})
 			hi = math.Max(hi, math.Max(b.Error, b.ExactError))
@@ -116,29 +120,32 @@ func sensorsOnFigure(out string, res *Results) (experiment.Plot, error) {
 			return experiment.Plot{}, err
 		}
 		if drawn == 0 {
-			if _, err := line(p, e, exactColor, 1.5, dashed...); err != nil {
+			if _, err := line(p, e, truthColor, 1.5, dashed...); err != nil {
 				return experiment.Plot{}, err
 			}
 			counts = bins
 		}
-		legend = append(legend, plots.LegendEntry{Label: proc + " model", Thumbs: []plot.Thumbnailer{thumb{c: levelColor(i)}}})
+		legend = append(legend, plots.LegendEntry{Label: strings.ToUpper(proc) + " model, ODE sampler", Thumbs: []plot.Thumbnailer{thumb{c: levelColor(i)}}})
 		drawn++
 	}
 	if drawn == 0 {
 		return experiment.Plot{}, missingError{"ODE cells at noise level " + LevelLabel(level)}
 	}
-	legend = append(legend, plots.LegendEntry{Label: "exact posterior of each case's mask", Thumbs: []plot.Thumbnailer{thumb{c: exactColor, dashes: dashed}}})
+	legend = append(legend, plots.LegendEntry{Label: "exact posterior of each case's mask", Thumbs: []plot.Thumbnailer{thumb{c: truthColor, dashes: dashed}}})
 	p.Y.Min, p.Y.Max = 0, 1.15*hi
-	p.X.Min, p.X.Max = 7, 31
+	p.X.Min, p.X.Max = 30, 31
 	for _, b := range counts {
-		l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: float64(b.Lo+b.Hi) / 2, Y: 1.07 * hi}},
-			Labels: []string{fmt.Sprintf("%d cases", b.Cases)}})
+		p.X.Min = math.Min(p.X.Min, math.Floor(b.MeanOn)-2)
+	}
+	for _, b := range counts {
+		l, err := plotter.NewLabels(plotter.XYLabels{XYs: plotter.XYs{{X: b.MeanOn, Y: 1.07 * hi}},
+			Labels: []string{fmt.Sprintf("n = %d", b.Cases)}})
 		if err != nil {
 			return experiment.Plot{}, err
 		}
 		p.Add(l)
 	}
-	title := fmt.Sprintf("Masked sensors: error against the number of sensors on (%d test cases)", res.Preset.Cases)
+	title := fmt.Sprintf("Masked sensors: error against the number of sensors on (%d test cases in bins; n = cases per bin)", res.Preset.Cases)
 	return experiment.Plot{Fig: plots.Grid{Plots: [][]*plot.Plot{{p}}, Title: title, Legend: legend},
 		Width: 8 * vg.Inch, Height: 5.5 * vg.Inch}, nil
 }
