@@ -28,7 +28,7 @@ func init() {
 	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
 	fluxCommands["export"] = command{name: "export", summary: "copy a trained model's sampling weights (no optimiser state) into a new folder to commit or ship", run: runFluxExport}
 	fluxCommands["epochs"] = command{name: "epochs", summary: "error and spread against the exact posterior as a function of training length (one cell, several epochs)", runCtx: runFluxEpochs}
-	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid: data, models, posteriors, exact posteriors, tables, Figs 7-11", runCtx: runFluxExperiment}
+	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid (linear or masked): data, models, posteriors, exact posteriors, tables, Figs 7-11 (masked: 13-14)", runCtx: runFluxExperiment}
 }
 
 // fluxPresetFlag resolves --preset and the --epochs override of the flux
