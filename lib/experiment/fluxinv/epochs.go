@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/gomlx/compute"
 	"gonum.org/v1/plot"
@@ -133,7 +134,7 @@ func EpochFigure(st *EpochStudy) (experiment.Plot, error) {
 	if st == nil || len(st.Points) == 0 {
 		return experiment.Plot{}, fmt.Errorf("fluxinv: epoch figure: no points")
 	}
-	p := panel(fmt.Sprintf("%s %s posterior at noise level %s against the exact posterior", st.Process, st.Sampler, LevelLabel(st.Level)),
+	p := panel(fmt.Sprintf("%s %s posterior at noise level %s against the exact posterior", strings.ToUpper(st.Process), strings.ToUpper(st.Sampler), LevelLabel(st.Level)),
 		"optimiser steps (log scale)", "learnt / exact (log scale)")
 	p.X.Tick.Marker = log10Ticks{}
 	p.Y.Tick.Marker = log10Ticks{}
