@@ -8,7 +8,6 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 
@@ -153,12 +152,8 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := checkOutDir("--out", *out); err != nil {
 		return err
 	}
-	if !slices.Contains(p.Levels, *level) || !slices.Contains(p.Processes, *process) || !slices.Contains(p.Samplers, *sampler) {
-		return usageErrorf("--level %g, --process %s or --sampler %s is not a cell of preset %s (levels %v, processes %v, samplers %v)",
-			*level, *process, *sampler, p.Name, p.Levels, p.Processes, p.Samplers)
-	}
-	if !slices.IsSorted(epochs) {
-		return usageErrorf("--epochs must be increasing, got %v", epochs)
+	if err := fluxinv.CheckEpochStudy(p, *level, *process, *sampler, epochs); err != nil {
+		return usageErrorf("%v", err)
 	}
 	b, err := backend.New()
 	if err != nil {

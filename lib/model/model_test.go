@@ -186,8 +186,13 @@ func TestExportWeights(t *testing.T) {
 			src, dst := filepath.Join(root, "m"), filepath.Join(root, "out", "w")
 			sp := spec("ve")
 			sp.Train.EMADecay, sp.Net.Output = c.ema, c.output
-			if _, _, err := TrainOrResume(context.Background(), b, src, sp, d, nil); err != nil {
+			fresh, _, err := TrainOrResume(context.Background(), b, src, sp, d, nil)
+			if err != nil {
 				t.Fatal(err)
+			}
+			// A freshly trained model samples with the weights its loaded folder does.
+			if fresh.Net.UseEMA() != (c.ema > 0) {
+				t.Errorf("freshly trained model: UseEMA %v with EMA decay %v", fresh.Net.UseEMA(), c.ema)
 			}
 			if err := ExportWeights(b, src, dst); err != nil {
 				t.Fatal(err)

@@ -74,21 +74,20 @@ func (n *Net) SaveWeights(dir string, meta Meta) error {
 	if err != nil {
 		return err
 	}
-	w := &Net{cfg: n.cfg, backend: n.backend, store: model.NewStore()}
-	in := n.cfg.InputDim()
-	for l := range n.cfg.HiddenLayers + 1 {
-		out := n.cfg.Width
-		if l == n.cfg.HiddenLayers {
-			out = n.cfg.XDim
-		}
-		wn, bn := w.paramPaths(ParamScope, l)
-		if _, err := w.store.CreateVariable(wn, tensors.FromFlatDataAndDimensions(vals[2*l], out, in)); err != nil {
+	// A fresh network of the same shape (New's layers), its parameters
+	// overwritten with the sampling weights.
+	w, err := New(n.backend, n.cfg, 0)
+	if err != nil {
+		return err
+	}
+	dst, err := w.Vars(ParamScope)
+	if err != nil {
+		return err
+	}
+	for i, v := range dst {
+		if err := v.SetValue(tensors.FromFlatDataAndDimensions(vals[i], v.Shape().Dimensions...)); err != nil {
 			return fmt.Errorf("scorenet: %w", err)
 		}
-		if _, err := w.store.CreateVariable(bn, tensors.FromFlatDataAndDimensions(vals[2*l+1], out)); err != nil {
-			return fmt.Errorf("scorenet: %w", err)
-		}
-		in = out
 	}
 	meta.UseEMA, meta.WeightsOnly = false, true
 	return w.Save(dir, meta)

@@ -60,6 +60,32 @@ const (
 	EpochFigureName = "epochs-curve"
 )
 
+// CheckEpochStudy reports, before any work, whether RunEpochStudy accepts
+// its arguments: increasing training lengths ≥ 1 and a cell of the preset.
+func CheckEpochStudy(p Preset, level float64, process, sampler string, epochs []int) error {
+	_, err := epochStudyPreset(p, level, process, sampler, epochs)
+	return err
+}
+
+// epochStudyPreset is the preset of the study's one cell (its Epochs is
+// replaced per point), after checking the arguments.
+func epochStudyPreset(p Preset, level float64, process, sampler string, epochs []int) (Preset, error) {
+	if len(epochs) == 0 {
+		return p, fmt.Errorf("fluxinv: epoch study: no training lengths")
+	}
+	if !slices.IsSorted(epochs) || epochs[0] < 1 {
+		return p, fmt.Errorf("fluxinv: epoch study: training lengths must be increasing and ≥ 1, got %v", epochs)
+	}
+	if !slices.Contains(p.Levels, level) || !slices.Contains(p.Processes, process) || !slices.Contains(p.Samplers, sampler) {
+		return p, fmt.Errorf("fluxinv: epoch study: level %g, process %q or sampler %q is not a cell of preset %s (levels %v, processes %v, samplers %v)",
+			level, process, sampler, p.Name, p.Levels, p.Processes, p.Samplers)
+	}
+	base := p
+	base.Levels, base.Processes, base.Samplers, base.SDELevels = []float64{level}, []string{process}, []string{sampler}, nil
+	base.Fig7Level = level
+	return base, base.Validate()
+}
+
 // RunEpochStudy runs one cell (process × sampler at one noise level) of the
 // preset p for each training length in epochs, each in its own run folder
 // out/e<epochs> (resumable, reused like any run), and writes the curve to
@@ -67,23 +93,12 @@ const (
 // data, the test cases and the exact posterior (same seed, same level).
 func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level float64, process, sampler string,
 	epochs []int, seed uint64, out string, log io.Writer) (*EpochStudy, error) {
-	if len(epochs) == 0 {
-		return nil, fmt.Errorf("fluxinv: epoch study: no training lengths")
-	}
-	if !slices.IsSorted(epochs) || epochs[0] < 1 {
-		return nil, fmt.Errorf("fluxinv: epoch study: training lengths must be increasing and ≥ 1, got %v", epochs)
-	}
-	if !slices.Contains(p.Levels, level) || !slices.Contains(p.Processes, process) || !slices.Contains(p.Samplers, sampler) {
-		return nil, fmt.Errorf("fluxinv: epoch study: level %g, process %q or sampler %q is not in preset %s", level, process, sampler, p.Name)
+	base, err := epochStudyPreset(p, level, process, sampler, epochs)
+	if err != nil {
+		return nil, err
 	}
 	if log == nil {
 		log = io.Discard
-	}
-	base := p
-	base.Levels, base.Processes, base.Samplers, base.SDELevels = []float64{level}, []string{process}, []string{sampler}, nil
-	base.Fig7Level = level
-	if err := base.Validate(); err != nil {
-		return nil, err
 	}
 	st := &EpochStudy{Preset: base, Level: level, Process: process, Sampler: sampler, Seed: seed}
 	cell := Cell{Level: level, Process: process, Sampler: sampler}.Name()

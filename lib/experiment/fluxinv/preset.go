@@ -10,7 +10,6 @@ import (
 	"github.com/pdediff/pdediff/lib/sample"
 	"github.com/pdediff/pdediff/lib/scorenet"
 	"github.com/pdediff/pdediff/lib/sde"
-	"github.com/pdediff/pdediff/lib/train"
 )
 
 // Preset holds every hyper-parameter of the flux-inversion experiment
@@ -28,24 +27,10 @@ type Preset struct {
 	// NTrain and NTest are the data-set sizes per level (paper: 9,000/1,000).
 	NTrain int `json:"n_train"`
 	NTest  int `json:"n_test"`
-	// Epochs, BatchSize, LR and EMADecay configure Adam (paper: 10,000
-	// epochs, batch 1000, lr 1e-3, no EMA).
-	Epochs    int     `json:"epochs"`
-	BatchSize int     `json:"batch_size"`
-	LR        float64 `json:"learning_rate"`
-	EMADecay  float64 `json:"ema_decay"`
-	// HiddenLayers and Width of the MLP (paper 6.2: 4 hidden layers; width 256 ours).
-	HiddenLayers int `json:"hidden_layers"`
-	Width        int `json:"width"`
-	// Output is the network's output parameterisation ("" = the score, the
-	// paper's; "noise" = the noise ε̂, score −ε̂/s(t), theory eq. 120).
-	Output string `json:"output,omitempty"`
-	// TimeSampling and TimeEps choose the training times ("" = U(0, T), the
-	// paper's; "log-mix": theory eq. 121, lower bound TimeEps).
-	TimeSampling string  `json:"time_sampling,omitempty"`
-	TimeEps      float64 `json:"time_eps,omitempty"`
-	// LRSchedule is "" (constant, the paper's) or "cosine" (lib/train).
-	LRSchedule string `json:"lr_schedule,omitempty"`
+	// TrainSettings are the network and optimiser (paper: 4 hidden layers,
+	// 10,000 epochs, batch 1000, lr 1e-3, no EMA; width 256 ours); embedded,
+	// so its fields are the preset's own, in JSON too.
+	TrainSettings
 	// Processes are the forward processes (ve, vp) and Samplers the reverse
 	// samplers (ode, sde) of the grid.
 	Processes []string `json:"processes"`
@@ -109,17 +94,18 @@ func Presets() []Preset {
 		Name: experiment.Paper, Problem: physics.ProblemLinear,
 		Levels: []float64{0, 0.01, 0.02, 0.05, 0.1, 0.2, 1},
 		NTrain: 9000, NTest: 1000,
-		Epochs: 10000, BatchSize: 1000, LR: 1e-3,
-		HiddenLayers: 4, Width: 256,
+		TrainSettings: TrainSettings{Epochs: 10000, BatchSize: 1000, LR: 1e-3, HiddenLayers: 4, Width: 256,
+			// Ours, not the paper's (docs/flux-inversion.md, finding 5): a
+			// noise-predicting output narrows the learnt posteriors.
+			Output: scorenet.OutputNoise},
 		Processes: []string{"ve", "vp"}, Samplers: []string{"ode", "sde"},
 		Cases: 1000, Draws: 1000,
 		Rtol: sample.DefaultTol, Atol: sample.DefaultTol, SDESteps: sample.DefaultSteps,
 		ESS: DefaultESS(), Bins: 20,
 		Fig7Level: 0.05, Fig7Cases: []int{0, 1, 2},
-		// Ours, not the paper's (docs/flux-inversion.md, finding 5): a
-		// noise-predicting output and VE sampled down to 1e-5 (score_sde's
-		// VE end time) narrow the learnt posteriors towards the exact ones.
-		Output: scorenet.OutputNoise, EpsVE: 1e-5,
+		// Ours, not the paper's (finding 5): VE sampled down to 1e-5
+		// (score_sde's VE end time).
+		EpsVE: 1e-5,
 	}
 	// standard: the paper's data sizes and network, 9 % of its training
 	// steps, four levels, 50 test cases, the SDE at 0.05 only (sized for
@@ -223,26 +209,19 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("fluxinv: preset %q has no noise levels", p.Name)
 	case p.NTrain < 2 || p.NTest < 1 || p.Cases < 1 || p.Cases > p.NTest:
 		return fmt.Errorf("fluxinv: preset %q: need n_train ≥ 2, n_test ≥ 1 and 1 ≤ cases ≤ n_test", p.Name)
-	case p.Epochs < 1 || p.BatchSize < 1 || !(p.LR > 0):
-		return fmt.Errorf("fluxinv: preset %q: epochs, batch_size and learning_rate must be > 0", p.Name)
-	case p.HiddenLayers < 1 || p.Width < 1:
-		return fmt.Errorf("fluxinv: preset %q: hidden_layers and width must be ≥ 1", p.Name)
 	case p.Draws < 2 || p.SDESteps < 1 || !(p.Rtol > 0) || !(p.Atol > 0):
 		return fmt.Errorf("fluxinv: preset %q: draws ≥ 2, sde_steps ≥ 1, rtol and atol > 0 needed", p.Name)
 	case p.Bins < 2 || p.Bins > p.Draws+1:
 		return fmt.Errorf("fluxinv: preset %q: sbc_bins must lie in 2..draws+1", p.Name)
 	case p.ESS.Chains < 1 || p.ESS.BurnIn < 0 || p.ESS.Iterations < 1 || p.ESS.Adapt < 0 || !(p.ESS.Inflate >= 1):
 		return fmt.Errorf("fluxinv: preset %q: invalid ESS settings %+v", p.Name, p.ESS)
-	case p.Output != "" && p.Output != scorenet.OutputScore && p.Output != scorenet.OutputNoise:
-		return fmt.Errorf("fluxinv: preset %q: unknown output %q (want score or noise)", p.Name, p.Output)
-	case p.TimeSampling != "" && p.TimeSampling != train.TimeUniform && p.TimeSampling != train.TimeUniformEps && p.TimeSampling != train.TimeLogMix:
-		return fmt.Errorf("fluxinv: preset %q: unknown time sampling %q", p.Name, p.TimeSampling)
-	case p.LRSchedule != "" && p.LRSchedule != train.LRConstant && p.LRSchedule != train.LRCosine:
-		return fmt.Errorf("fluxinv: preset %q: unknown learning-rate schedule %q", p.Name, p.LRSchedule)
 	case !(p.EpsVE >= 0 && p.EpsVE < 0.1) || !(p.EpsVP >= 0 && p.EpsVP < 0.1) || !(p.TimeEps >= 0 && p.TimeEps < 0.1):
 		return fmt.Errorf("fluxinv: preset %q: eps_ve, eps_vp and time_eps must lie in [0, 0.1)", p.Name)
 	case !slices.Contains(p.Levels, p.Fig7Level):
 		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
+	}
+	if err := p.TrainSettings.Validate(); err != nil {
+		return fmt.Errorf("%w (preset %q)", err, p.Name)
 	}
 	for _, c := range p.Fig7Cases {
 		if c < 0 || c >= p.Cases {
@@ -286,11 +265,7 @@ func (p Preset) SamplerSpec(name, process string) sample.Spec {
 }
 
 // Training returns the training settings of the preset.
-func (p Preset) Training() TrainSettings {
-	return TrainSettings{Epochs: p.Epochs, BatchSize: p.BatchSize, LR: p.LR, EMADecay: p.EMADecay,
-		HiddenLayers: p.HiddenLayers, Width: p.Width, Output: p.Output,
-		TimeSampling: p.TimeSampling, TimeEps: p.TimeEps, LRSchedule: p.LRSchedule}
-}
+func (p Preset) Training() TrainSettings { return p.TrainSettings }
 
 // ProcessConfig returns the forward process of Section 6.2 (theory §4.4: VE
 // with σ_max = 5; VP and the VP family with β in [0.001, 15]; T = 1). kappa

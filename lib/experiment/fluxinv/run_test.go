@@ -197,7 +197,7 @@ func TestEpochStudy(t *testing.T) {
 		epochs  []int
 		process string
 		want    string
-	}{{nil, "ve", "no training lengths"}, {[]int{3, 1}, "ve", "increasing"}, {[]int{1}, "vpfamily", "not in preset"}} {
+	}{{nil, "ve", "no training lengths"}, {[]int{3, 1}, "ve", "increasing"}, {[]int{1}, "vpfamily", "not a cell of preset"}} {
 		if _, err := RunEpochStudy(context.Background(), b, p, 0.2, c.process, "ode", c.epochs, 7, t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %s: error %v, want %q", c.epochs, c.process, err, c.want)
 		}

@@ -40,6 +40,39 @@ type TrainSettings struct {
 	LRSchedule string `json:"lr_schedule,omitempty"`
 }
 
+// netConfig is the network of the settings (dimensions come from the data).
+func (ts TrainSettings) netConfig() scorenet.Config {
+	return scorenet.Config{HiddenLayers: ts.HiddenLayers, Width: ts.Width, Output: ts.Output}
+}
+
+// trainConfig is the optimiser configuration of the settings with the given seed.
+func (ts TrainSettings) trainConfig(seed uint64) train.Config {
+	return train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
+		TimeSampling: ts.TimeSampling, TimeEps: ts.TimeEps, LRSchedule: ts.LRSchedule, Seed: seed}
+}
+
+// Validate checks the settings: epochs, batch size, learning rate, layers and
+// width > 0 (zero would take lib/train's or scorenet's defaults silently),
+// then the output, time sampling and schedule names as scorenet and lib/train
+// check them.
+func (ts TrainSettings) Validate() error {
+	switch {
+	case ts.Epochs < 1 || ts.BatchSize < 1 || !(ts.LR > 0):
+		return fmt.Errorf("fluxinv: training settings: epochs, batch_size and learning_rate must be > 0, got %+v", ts)
+	case ts.HiddenLayers < 1 || ts.Width < 1:
+		return fmt.Errorf("fluxinv: training settings: hidden_layers and width must be ≥ 1, got %+v", ts)
+	}
+	nc := ts.netConfig()
+	nc.XDim = D
+	if err := nc.Validate(); err != nil {
+		return fmt.Errorf("fluxinv: training settings: %w", err)
+	}
+	if err := ts.trainConfig(0).WithDefaults().Validate(); err != nil {
+		return fmt.Errorf("fluxinv: training settings: %w", err)
+	}
+	return nil
+}
+
 // TrainResult summarises the training of one model.
 type TrainResult struct {
 	// Dir is the model folder and Process its process label.
@@ -87,8 +120,8 @@ func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc 
 	if err != nil {
 		return nil, res, err
 	}
-	if ts.Epochs < 1 || ts.BatchSize < 1 || !(ts.LR > 0) || ts.HiddenLayers < 1 || ts.Width < 1 {
-		return nil, res, fmt.Errorf("fluxinv: invalid training settings %+v", ts)
+	if err := ts.Validate(); err != nil {
+		return nil, res, err
 	}
 	ib, err := json.Marshal(info)
 	if err != nil {
@@ -98,10 +131,9 @@ func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc 
 		run, _ = json.Marshal(map[string]any{"experiment": "fluxinv", "training": ts, "seed": seed})
 	}
 	spec := model.Spec{
-		Process: proc,
-		Net:     scorenet.Config{HiddenLayers: ts.HiddenLayers, Width: ts.Width, Output: ts.Output},
-		Train: train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
-			TimeSampling: ts.TimeSampling, TimeEps: ts.TimeEps, LRSchedule: ts.LRSchedule, Seed: experiment.SubSeed(seed, "train", pl)},
+		Process:  proc,
+		Net:      ts.netConfig(),
+		Train:    ts.trainConfig(experiment.SubSeed(seed, "train", pl)),
 		Data:     model.Data{Name: info.DataName(), XDim: D, YDim: D, MaskDim: info.MaskDim(), Info: ib},
 		InitSeed: experiment.SubSeed(seed, "init", pl),
 		Run:      run,
@@ -110,13 +142,6 @@ func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc 
 	res.Steps, res.FinalLoss, res.Resumed, res.Seconds = mi.Steps, mi.FinalLoss, mi.Resumed, mi.Seconds
 	if err != nil {
 		return nil, res, fmt.Errorf("fluxinv: %w", err)
-	}
-	// A loaded model samples with the EMA weights when they exist; so does
-	// the freshly trained one (lib/model returns it with the raw weights).
-	if ts.EMADecay > 0 && !m.Net.UseEMA() {
-		if err := m.Net.SetUseEMA(true); err != nil {
-			return nil, res, fmt.Errorf("fluxinv: %w", err)
-		}
 	}
 	return &Model{Model: m, Info: info}, res, nil
 }
