@@ -23,7 +23,7 @@ import (
 func init() {
 	fluxCommands["train"] = command{name: "train", summary: "train the conditional score model q | readings of a flux data folder (paper Section 6.2)", runCtx: runFluxTrain}
 	fluxCommands["sample"] = command{name: "sample", summary: "posterior flux samples for sensor readings from a trained model", runCtx: runFluxSample}
-	fluxCommands["exact"] = command{name: "exact", summary: "exact posterior samples (Gaussian or ESS for the clipped prior; linear problem)", runCtx: runFluxExact}
+	fluxCommands["exact"] = command{name: "exact", summary: "exact posterior samples (Gaussian or ESS for the clipped prior; nonlinear: ESS with the nonlinear likelihood)", runCtx: runFluxExact}
 	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
 	fluxCommands["export"] = command{name: "export", summary: "copy a trained model's sampling weights (no optimiser state) into a new folder to commit or ship", run: runFluxExport}
 	fluxCommands["epochs"] = command{name: "epochs", summary: "error and spread against the exact posterior as a function of training length (one cell, several epochs)", runCtx: runFluxEpochs}
@@ -322,7 +322,7 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 }
 
 func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("flux exact", "exact posterior samples for sensor readings, from the prior, response matrix and noise a model records (linear problem, theory §7.2-7.3)", stderr)
+	fs := newFlagSet("flux exact", "exact posterior samples for sensor readings, from the prior, forward model and noise a model records (linear problem: Gaussian or ESS, theory §7.2-7.3; nonlinear: ESS with the nonlinear likelihood, theory §7.7)", stderr)
 	modelDir := fs.String("model", "", "model folder made by pdediff flux train: its recorded data (prior, noise, masks, mesh) define the problem (required)")
 	readings := fs.String("readings", "", "physical sensor readings Y.npy of shape (k, 30); NaN = sensor off (masked models only) (required)")
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on (masked models only)")
@@ -348,8 +348,9 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err != nil {
 		return err
 	}
-	if info.Problem != physics.ProblemLinear {
-		return usageErrorf("--model %s is a model of the %s problem: the exact posterior exists for the linear problem only", *modelDir, info.Problem)
+	nonlinear := info.Problem == physics.ProblemNonlinear
+	if nonlinear && *method != fluxinv.ExactESS {
+		return usageErrorf("--model %s is a model of the nonlinear problem: only --method ess (with the nonlinear likelihood) applies", *modelDir)
 	}
 	if *method == fluxinv.ExactESS && !(info.NoiseStd > 0) {
 		return usageErrorf("--method ess needs noise > 0, but %s was trained at noise level 0; use --method gauss", *modelDir)
@@ -357,12 +358,22 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	if err := checkMemory(fmt.Sprintf("flux exact of k = %d observations × --n %d", obs.K, *n), posteriorBytes(obs.K, *n), "lower --n or split --readings"); err != nil {
 		return err
 	}
-	g, err := fluxinv.ResponseMatrix(info)
-	if err != nil {
-		return err
-	}
 	ess := fluxinv.DefaultESS()
-	post, err := fluxinv.Exact(ctx, info, g, obs, *n, *method, ess, *seed)
+	var post *fluxinv.Posterior
+	if nonlinear {
+		ess = fluxinv.NonlinearESS()
+		var rep fluxinv.ReferenceReport
+		post, rep, err = fluxinv.NonlinearReference(ctx, info, obs, *n, ess, *seed)
+		if err == nil {
+			fmt.Fprintf(stderr, "flux exact: %d forward solves (%.1f chord iterations each), %.2f evaluations per ESS iteration\n", rep.Solves, rep.ChordIterations, rep.EvalsPerIteration)
+		}
+	} else {
+		g, gerr := fluxinv.ResponseMatrix(info)
+		if gerr != nil {
+			return gerr
+		}
+		post, err = fluxinv.Exact(ctx, info, g, obs, *n, *method, ess, *seed)
+	}
 	if err != nil {
 		if ctx.Err() != nil {
 			return fmt.Errorf("stopped while sampling; nothing was written to %s", *out)
@@ -480,15 +491,24 @@ func sameReadings(a, b []float64) bool {
 
 func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux experiment", "the flux-inversion experiment (paper Section 6.2): per noise level a data set, VE and VP models, ODE and SDE posteriors of the test cases, exact posteriors, metrics, tables and Figs 7-11", stderr)
-	problem := fs.String("problem", "linear", "linear (paper 6.2) or masked (one model for every sensor mask, paper 6.2.1; the nonlinear problem is not implemented yet)")
+	problem := fs.String("problem", "linear", "linear (paper 6.2), masked (one model for every sensor mask, paper 6.2.1) or nonlinear (advection-diffusion-reaction, paper 6.3, with an ESS reference posterior)")
 	presetName := fs.String("preset", "quick", "quick (minutes), standard or paper (the paper's sizes)")
 	out := fs.String("out", "", "run folder (required); everything found there that this preset and seed made is reused, and cells of separate --only runs are merged")
 	only := fs.String("only", "", "comma-separated cells to run, each process-sampler-level with * wildcards (e.g. ve-ode-0.05,vp-*-0.2); default all")
 	seed := fs.Uint64("seed", 1, "random seed of the whole run")
 	noFigures := fs.Bool("no-figures", false, "skip the figures")
 	quiet := fs.Bool("quiet", false, "no progress bars")
+	reference := fs.String("reference", "", "nonlinear problem: a run folder (e.g. figures/flux-nonlinear-standard) whose reference posterior is taken instead of computed when it was made for the same data and settings")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *reference != "" {
+		if *problem != "nonlinear" {
+			return usageErrorf("--reference is for --problem nonlinear")
+		}
+		if st, err := os.Stat(*reference); err != nil || !st.IsDir() {
+			return usageErrorf("--reference %s is not a folder", *reference)
+		}
 	}
 	name, err := experiment.ParsePreset(*presetName)
 	if err != nil {
@@ -512,7 +532,7 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return err
 	}
-	opts := fluxinv.Options{Only: patterns, Log: stderr, NoFigures: *noFigures}
+	opts := fluxinv.Options{Only: patterns, Log: stderr, NoFigures: *noFigures, Reference: *reference}
 	if !*quiet {
 		opts.Progress = stderr
 	}

@@ -252,7 +252,7 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"train: kappa", []string{"flux", "train", "--data", f.data, "--process", "vp", "--kappa", "2", "--out", filepath.Join(dir, "m")}, "vpfamily only"},
 		{"train: another process into a model", []string{"flux", "train", "--data", f.data, "--process", "ve", "--epochs", "2", "--out", f.model, "--quiet"}, "process"},
 		{"train: model of other data", []string{"flux", "train", "--data", f.data0, "--process", "vp", "--epochs", "2", "--out", f.model, "--quiet"}, "trained on other data"},
-		{"experiment: nonlinear", []string{"flux", "experiment", "--problem", "nonlinear", "--out", filepath.Join(dir, "x")}, "not implemented"},
+		{"experiment: reference on linear", []string{"flux", "experiment", "--reference", dir, "--out", filepath.Join(dir, "x")}, "--reference is for --problem nonlinear"},
 		{"experiment: bad cell", []string{"flux", "experiment", "--only", "ve-ode-0.123", "--out", filepath.Join(dir, "x")}, "matches none"},
 		{"experiment: preset", []string{"flux", "experiment", "--preset", "huge", "--out", filepath.Join(dir, "x")}, "--preset"},
 		{"eval: NaN truth", []string{"flux", "eval", "--posterior", out, "--truth", nan}, "not finite"},
@@ -268,5 +268,40 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 	}
 	if _, err := os.Stat(out); err == nil {
 		t.Error("a failed command wrote its output")
+	}
+}
+
+// TestFluxExactNonlinear: flux exact on a nonlinear model draws the ESS
+// reference with the nonlinear likelihood (R̂ recorded); --method gauss is
+// refused with a message naming the problem.
+func TestFluxExactNonlinear(t *testing.T) {
+	root := t.TempDir()
+	data, model := filepath.Join(root, "data"), filepath.Join(root, "model")
+	for _, c := range [][]string{
+		{"flux", "data", "--problem", "nonlinear", "--nx", "34", "--ny", "8", "--noise", "0.05", "--n-train", "100", "--n-test", "2", "--seed", "2", "--out", data, "--quiet"},
+		{"flux", "train", "--data", data, "--process", "ve", "--preset", "quick", "--epochs", "1", "--out", model, "--quiet"},
+	} {
+		if code, _, e := runFlux(t, c...); code != 0 {
+			t.Fatalf("%v: exit %d: %s", c, code, e)
+		}
+	}
+	ds, err := flux.Load(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	y := filepath.Join(root, "y.npy")
+	if err := writeNPYFile(y, []int{2, 30}, ds.Test.ReadingsNoisy[:60]); err != nil {
+		t.Fatal(err)
+	}
+	e := filepath.Join(root, "e.npz")
+	if code, out, e2 := runFlux(t, "flux", "exact", "--model", model, "--readings", y, "--n", "100", "--method", "ess", "--out", e); code != 0 || !strings.Contains(out, "R̂") {
+		t.Fatalf("flux exact (nonlinear): exit %d: %s%s", code, out, e2)
+	}
+	ef, err := fluxinv.ReadPosteriorFile(e)
+	if err != nil || ef.Post.K != 2 || ef.Post.N != 100 || ef.Meta.ESS == nil || *ef.Meta.ESS != fluxinv.NonlinearESS() || ef.Meta.RHatMax > 1.2 {
+		t.Fatalf("nonlinear exact file: %+v, %v", ef, err)
+	}
+	if code, _, e2 := runFlux(t, "flux", "exact", "--model", model, "--readings", y, "--n", "100", "--method", "gauss", "--out", filepath.Join(root, "g.npz")); code != 2 || !strings.Contains(e2, "nonlinear problem") {
+		t.Errorf("--method gauss on a nonlinear model: exit %d: %s", code, e2)
 	}
 }

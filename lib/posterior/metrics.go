@@ -97,7 +97,10 @@ type SBC struct {
 
 // Comparison relates the samples to reference samples of the same cases.
 type Comparison struct {
-	// Samples is the number of reference samples per case.
+	// Cases, when set, is the number of cases compared (the first Cases,
+	// for a reference of fewer cases than the samples; unset: all) and
+	// Samples the number of reference samples per case.
+	Cases   int `json:"cases,omitempty"`
 	Samples int `json:"samples"`
 	// Error, ErrorMean, Std and StdMean are the reference's metrics, defined as in Metrics.
 	Error     []float64 `json:"error"`

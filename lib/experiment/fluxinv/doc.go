@@ -32,12 +32,20 @@
 //     figures. Every cell (level × process × sampler) can run alone (Options.
 //     Only), products are reused only when the whole recorded preset, seed,
 //     version and inputs match, and cells of separate runs are merged.
-//   - Figures is the figure registry: Fig. 7 (posteriors of three test
+//   - Figures is the figure registry of the linear problem: Fig. 7 (posteriors of three test
 //     cases), Figs. 8–9 (normalised error per segment, VE and VP), Figs.
 //     10–11 (posterior std per segment) and calibration figures, each with
 //     the exact posterior on it.
 //
-// Only the linear problem is implemented; the masked (§6.6) and nonlinear
-// (§6.7) problems share Info, the observations (masks) and the CLI, and lack
-// only their presets and references.
+// Three problems (Preset.Problem, Problems): the linear one (paper 6.2),
+// the masked one (paper 6.2.1, theory §6.6: one model for every sensor
+// mask, each test case against the exact posterior of its own mask) and the
+// nonlinear advection–diffusion–reaction problem (paper 6.3, theory §6.7),
+// which has no exact posterior: NonlinearReference samples it by ESS with
+// the nonlinear likelihood, preconditioned on a linearisation
+// (LinearisedGaussian) and with chord solves (physics.Linearization), for
+// the first RefCases test cases at RefLevel (theory §7.7). That reference is
+// keyed by the data and its own settings only, so a committed one serves
+// later runs (Options.Reference); Figs. 16–20 are the nonlinear problem's
+// Figs. 7–11.
 package fluxinv

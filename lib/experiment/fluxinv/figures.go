@@ -478,6 +478,9 @@ func CalibrationFigure(series []CalibrationSeries, modelLabel, exactLabel, title
 
 // exactLabel describes the reference of a level set.
 func exactLabelOf(res *Results, levels []float64) string {
+	if res.Preset.Problem == physics.ProblemNonlinear {
+		return fmt.Sprintf("reference posterior (ESS, nonlinear likelihood; level %s, first %d cases)", LevelLabel(res.Preset.RefLevel), res.Preset.RefCases)
+	}
 	hasZero := false
 	for _, l := range levels {
 		hasZero = hasZero || l == 0
@@ -524,8 +527,11 @@ func BuildFigure(out string, res *Results, name string) (experiment.Plot, error)
 			return experiment.Plot{}, err
 		}
 		exLabel := "exact posterior (" + ref.Method + ")"
-		if res.Preset.Masks() {
+		switch {
+		case res.Preset.Masks():
 			exLabel = "exact posterior of the case's mask (" + ref.Method + ")"
+		case res.Preset.Problem == physics.ProblemNonlinear:
+			exLabel = "reference posterior (ESS, nonlinear likelihood)"
 		}
 		return Figure7(mf.Post, ef.Post, truths, mf.Obs.Mask, res.Preset.Fig7Cases, "VE model, ODE sampler", exLabel,
 			fmt.Sprintf("%s: posterior of three test cases%s, noise level %s (%d draws each)", figLabel(res.Preset, name),
@@ -633,6 +639,12 @@ func readTruths(out string, level float64, k int) ([]float64, error) {
 // 7"; masked: "Fig. 13", "Fig. 14", or "Masked sensors" where the paper has
 // no such figure).
 func figLabel(p Preset, name string) string {
+	if p.Problem == physics.ProblemNonlinear {
+		if n, ok := map[string]string{Fig7Name: "16", Fig8Name: "17", Fig9Name: "18", Fig10Name: "19", Fig11Name: "20"}[name]; ok {
+			return "Fig. " + n + " (nonlinear)"
+		}
+		return "Nonlinear"
+	}
 	if p.Masks() {
 		if n, ok := map[string]string{Fig7Name: "13", Fig8Name: "14"}[name]; ok {
 			return "Fig. " + n + " (masked sensors)"
@@ -644,8 +656,16 @@ func figLabel(p Preset, name string) string {
 
 // FigureFile is the file name (without extension) of a figure of p's
 // problem: the figure name for the linear problem; for the masked problem
-// the paper's numbers (fig13-…, fig14-…) or a "masked-" prefix.
+// the paper's numbers (fig13-…, fig14-…) or a "masked-" prefix; for the
+// nonlinear problem the paper's Figs 16–20 or a "nonlinear-" prefix.
 func FigureFile(p Preset, name string) string {
+	if p.Problem == physics.ProblemNonlinear {
+		if f, ok := map[string]string{Fig7Name: "fig16-ve-ode-posteriors", Fig8Name: "fig17-ve-error", Fig9Name: "fig18-vp-error",
+			Fig10Name: "fig19-ve-std", Fig11Name: "fig20-vp-std"}[name]; ok {
+			return f
+		}
+		return "nonlinear-" + name
+	}
 	if !p.Masks() {
 		return name
 	}

@@ -302,24 +302,6 @@ func exactCase(p *Posterior, j int, lg *posterior.LinearGaussian, y []float64, n
 		copy(p.Case(j), x)
 		return nil
 	}
-	chains := max(1, ess.Chains)
-	per := max(4, (n+chains-1)/chains)
-	if ess.Adapt > 0 {
-		per = max(per, (2*D+chains)/chains+1) // adaptation needs more than 2·30 pooled draws
-	}
-	thin := max(1, (ess.Iterations+per-1)/per)
-	r, err := lg.ESS(y, posterior.ESSOptions{Chains: chains, Samples: per, BurnIn: ess.BurnIn, Thin: thin,
-		Seed: s, Clip: true, Inflate: ess.Inflate, Adapt: ess.Adapt, Workers: 1})
-	if err != nil {
-		return err
-	}
-	pool := chains * per
-	out := p.Case(j)
-	for l := 0; l < n; l++ {
-		src := l * pool / n // evenly over the chains' pooled draws
-		copy(out[l*D:(l+1)*D], r.Draws[src*D:(src+1)*D])
-	}
-	p.NFE[j] = int(r.LogLikEvals)
-	p.RHat[j] = r.RHatMax
-	return nil
+	_, err := essDraws(p, j, lg, y, n, ess, seed, nil)
+	return err
 }

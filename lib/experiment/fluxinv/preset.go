@@ -18,9 +18,15 @@ import (
 type Preset struct {
 	// Name is quick, standard or paper.
 	Name experiment.PresetName `json:"name"`
-	// Problem is "linear" (paper 6.2) or "masked" (the linear forward model
-	// with Bernoulli sensor masks fed to the network, paper 6.2.1, theory §6.6).
+	// Problem is "linear" (paper 6.2), "masked" (the linear forward model
+	// with Bernoulli sensor masks fed to the network, paper 6.2.1, theory
+	// §6.6) or "nonlinear" (advection–diffusion–reaction, paper 6.3, theory
+	// §6.7).
 	Problem string `json:"problem"`
+	// MeshNX and MeshNY are the forward model's mesh (0 = lib/physics's
+	// default 170 × 40).
+	MeshNX int `json:"mesh_nx,omitempty"`
+	MeshNY int `json:"mesh_ny,omitempty"`
 	// Levels are the noise levels λ_n (noise std = λ_n × reading scale,
 	// theory eq. 97), one data set and one model per level and process.
 	Levels []float64 `json:"levels"`
@@ -53,8 +59,14 @@ type Preset struct {
 	EpsVE float64 `json:"eps_ve,omitempty"`
 	EpsVP float64 `json:"eps_vp,omitempty"`
 	// ESS configures the exact posterior of the clipped prior by elliptical
-	// slice sampling (theory §7.3–7.4).
+	// slice sampling (theory §7.3–7.4), and for the nonlinear problem the
+	// reference posterior (theory §7.7).
 	ESS ESSSettings `json:"ess"`
+	// RefLevel and RefCases are the noise level and number of test cases
+	// (the first RefCases) of the nonlinear problem's reference posterior;
+	// zero for the linear problems, whose exact posterior covers every cell.
+	RefLevel float64 `json:"ref_level,omitempty"`
+	RefCases int     `json:"ref_cases,omitempty"`
 	// Bins is the number of SBC rank-histogram bins.
 	Bins int `json:"sbc_bins"`
 	// Fig7Level is the noise level of Figure 7 and Fig7Cases its three test cases.
@@ -85,6 +97,13 @@ type ESSSettings struct {
 // (split-R̂ < 1.02 at noise level 0.05 even for heavily clipped cases).
 func DefaultESS() ESSSettings {
 	return ESSSettings{Chains: 4, BurnIn: 500, Iterations: 2000, Adapt: 3, Inflate: 1.5}
+}
+
+// NonlinearESS are the ESS settings of the nonlinear reference (theory
+// §7.7): the linearised posterior is a close ellipse, so shorter chains than
+// DefaultESS mix (split-R̂ < 1.05 is checked per case and recorded).
+func NonlinearESS() ESSSettings {
+	return ESSSettings{Chains: 4, BurnIn: 100, Iterations: 400, Adapt: 1, Inflate: 1.2}
 }
 
 // Presets returns the presets in order: quick (minutes on 2 cores),
@@ -142,7 +161,9 @@ func Presets() []Preset {
 const ProblemMasked = "masked"
 
 // Problems lists the experiments' problems.
-func Problems() []string { return []string{physics.ProblemLinear, ProblemMasked} }
+func Problems() []string {
+	return []string{physics.ProblemLinear, ProblemMasked, physics.ProblemNonlinear}
+}
 
 // PresetFor returns the linear problem's preset called name (quick,
 // standard or paper).
@@ -153,17 +174,17 @@ func PresetFor(name string) (Preset, error) { return PresetForProblem(physics.Pr
 // with the masked data sizes (paper: 36,000 / 4,000 pairs per level).
 func PresetForProblem(problem, name string) (Preset, error) {
 	if !slices.Contains(Problems(), problem) {
-		if problem == physics.ProblemNonlinear {
-			return Preset{}, fmt.Errorf("fluxinv: the nonlinear problem is not implemented yet (problems: %v)", Problems())
-		}
 		return Preset{}, fmt.Errorf("fluxinv: unknown problem %q (want one of %v)", problem, Problems())
 	}
 	for _, p := range Presets() {
 		if string(p.Name) != name {
 			continue
 		}
-		if problem == ProblemMasked {
+		switch problem {
+		case ProblemMasked:
 			p = p.masked()
+		case physics.ProblemNonlinear:
+			p = p.nonlinear()
 		}
 		return p, nil
 	}
@@ -186,6 +207,56 @@ func (p Preset) masked() Preset {
 		p.NTrain = 8000
 	}
 	return p
+}
+
+// nonlinear turns a linear preset into the nonlinear problem's (paper 6.3:
+// 36,000 / 4,000 pairs; ODE reported; theory §6.7), with a reference
+// posterior of RefCases test cases at level 0.05 (theory §7.7).
+func (p Preset) nonlinear() Preset {
+	p.Problem = physics.ProblemNonlinear
+	p.RefLevel, p.RefCases = 0.05, 10
+	p.ESS = NonlinearESS()
+	switch p.Name {
+	case experiment.Paper:
+		p.NTrain, p.NTest = 36000, 4000
+	case experiment.Standard:
+		// As the masked standard: ≈ 9,000 steps a model; the ODE only (the
+		// paper reports the ODE; its SDE "does not differ significantly").
+		p.Levels = []float64{0.05, 0.2, 1}
+		p.NTrain, p.NTest = 18000, 2000
+		p.Epochs = 500
+		p.Samplers, p.SDELevels = []string{"ode"}, nil
+	default:
+		// quick: the coarse 85 × 20 mesh (0.6 % from the finest, docs/physics.md).
+		p.MeshNX, p.MeshNY = 85, 20
+		p.Samplers = []string{"ode"}
+		p.RefCases = 5
+	}
+	return p
+}
+
+// Physics returns the forward model's configuration (lib/physics defaults
+// with the preset's mesh).
+func (p Preset) Physics() (physics.Config, error) {
+	cfg, err := physics.DefaultConfig(p.Forward())
+	if err != nil {
+		return cfg, err
+	}
+	if p.MeshNX > 0 {
+		cfg.NX, cfg.NY = p.MeshNX, p.MeshNY
+	}
+	return cfg, cfg.Validate()
+}
+
+// HasReference reports whether the cells of a level are compared with a
+// reference posterior: every level > 0 of the linear problems (the exact
+// posterior; the Gaussian one at zero noise too), RefLevel for the
+// nonlinear problem.
+func (p Preset) HasReference(level float64) bool {
+	if p.Problem == physics.ProblemNonlinear {
+		return level == p.RefLevel
+	}
+	return true
 }
 
 // Forward is the physics problem of the forward model (linear for both
@@ -219,6 +290,28 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("fluxinv: preset %q: eps_ve, eps_vp and time_eps must lie in [0, 0.1)", p.Name)
 	case !slices.Contains(p.Levels, p.Fig7Level):
 		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
+	case p.MeshNX < 0 || p.MeshNY < 0 || (p.MeshNX == 0) != (p.MeshNY == 0):
+		return fmt.Errorf("fluxinv: preset %q: mesh %d × %d (both > 0, or both 0 for the default)", p.Name, p.MeshNX, p.MeshNY)
+	}
+	if p.Problem == physics.ProblemNonlinear {
+		switch {
+		case !(p.RefLevel > 0) || !slices.Contains(p.Levels, p.RefLevel):
+			return fmt.Errorf("fluxinv: preset %q: ref_level %g must be one of the levels > 0 %v", p.Name, p.RefLevel, p.Levels)
+		case p.RefCases < 1 || p.RefCases > p.Cases:
+			return fmt.Errorf("fluxinv: preset %q: ref_cases %d must lie in 1..cases (%d)", p.Name, p.RefCases, p.Cases)
+		case p.Fig7Level != p.RefLevel:
+			return fmt.Errorf("fluxinv: preset %q: fig7_level %g must be the reference level %g", p.Name, p.Fig7Level, p.RefLevel)
+		}
+		for _, c := range p.Fig7Cases {
+			if c >= p.RefCases {
+				return fmt.Errorf("fluxinv: preset %q: Figure 16 case %d has no reference (ref_cases %d)", p.Name, c, p.RefCases)
+			}
+		}
+	} else if p.RefLevel != 0 || p.RefCases != 0 {
+		return fmt.Errorf("fluxinv: preset %q: ref_level and ref_cases are for the nonlinear problem", p.Name)
+	}
+	if _, err := p.Physics(); err != nil {
+		return fmt.Errorf("fluxinv: preset %q: %w", p.Name, err)
 	}
 	if err := p.TrainSettings.Validate(); err != nil {
 		return fmt.Errorf("%w (preset %q)", err, p.Name)

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"math"
 	"os"
 	"path"
 	"path/filepath"
@@ -177,6 +178,9 @@ type CellResult struct {
 	NFEMean float64 `json:"nfe_mean"`
 	// RHatMax is the largest split-R̂ over cases and segments (ESS).
 	RHatMax float64 `json:"rhat_max,omitempty"`
+	// ReferenceCost is the cost of the nonlinear reference posterior (its
+	// forward solves; wall time in timing.json).
+	ReferenceCost *ReferenceReport `json:"reference_cost,omitempty"`
 	// Metrics are the lib/posterior metrics against the true fluxes (with the
 	// comparison to Reference) and Coverage the calibration curve.
 	Metrics  *posterior.Metrics `json:"metrics"`
@@ -238,6 +242,10 @@ type Options struct {
 	Progress io.Writer
 	// NoFigures skips the figures.
 	NoFigures bool
+	// Reference, if set, is another run folder (e.g. a committed one) whose
+	// reference posterior of the nonlinear problem is copied in instead of
+	// computed, when it was made for the same data, cases and settings.
+	Reference string
 }
 
 // runner holds the state of one Run call.
@@ -251,6 +259,7 @@ type runner struct {
 	bars    io.Writer
 	timing  Timing
 	g       []float64
+	refDir  string
 }
 
 func (r *runner) rec(stage string, inputs map[string]string) record {
@@ -298,7 +307,7 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 		5*post+flux.EstimateBytes(p.NTrain, p.NTest), "use a smaller preset"); err != nil {
 		return nil, err
 	}
-	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: opt.Progress,
+	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: opt.Progress, refDir: opt.Reference,
 		timing: Timing{Cores: runtime.GOMAXPROCS(0), Backend: backend.Name(), Seconds: map[string]float64{}}}
 	_ = arrayio.ReadJSON(filepath.Join(out, "timing.json"), &r.timing)
 	r.timing.Cores, r.timing.Backend = runtime.GOMAXPROCS(0), backend.Name()
@@ -370,11 +379,19 @@ func (r *runner) level(level float64, cells []Cell) error {
 		return err
 	}
 	priorStd := PriorStd(ds.Test.Q)
-	// Exact posteriors: Gaussian always, ESS for noise > 0; the reference is ExactMethodFor.
+	// Exact posteriors (linear problems): Gaussian always, ESS for noise > 0;
+	// the reference is ExactMethodFor. Nonlinear: the ESS reference of the
+	// first RefCases cases at RefLevel only.
 	refMethod := ExactMethodFor(info.NoiseStd)
 	methods := []string{ExactGauss}
 	if refMethod == ExactESS {
 		methods = []string{ExactESS, ExactGauss}
+	}
+	if r.p.Problem == physics.ProblemNonlinear {
+		methods = nil
+		if r.p.HasReference(level) {
+			methods = []string{ExactESS}
+		}
 	}
 	exact := map[string]*Posterior{}
 	for _, m := range methods {
@@ -387,7 +404,7 @@ func (r *runner) level(level float64, cells []Cell) error {
 		if m != refMethod {
 			ref, cr.Reference = exact[refMethod], ExactName(refMethod, level)
 		}
-		if err := r.evaluate(cr, post, truths, ref, priorStd); err != nil {
+		if err := r.evaluate(cr, post, truths[:post.K*D], ref, priorStd); err != nil {
 			return err
 		}
 	}
@@ -404,18 +421,27 @@ func (r *runner) level(level float64, cells []Cell) error {
 		if err != nil {
 			return err
 		}
-		cr.Reference = ExactName(refMethod, level)
-		if err := r.evaluate(cr, post, truths, exact[refMethod], priorStd); err != nil {
+		ref := exact[refMethod]
+		if ref != nil {
+			cr.Reference = ExactName(refMethod, level)
+		}
+		if err := r.evaluate(cr, post, truths, ref, priorStd); err != nil {
 			return err
 		}
-		t := CheckTargets(level, cr.Metrics)
-		cr.Targets = &t
+		cr.Targets = CheckTargets(r.p, level, cr.Metrics)
 		if err := arrayio.WriteJSON(cellPath(r.out, cr.Name), cr); err != nil {
 			return err
 		}
-		fmt.Fprintf(r.log, "fluxinv: %-14s error %.4f (exact %.4f)  std %.4f (exact %.4f)  cov95 %.3f  NFE %.0f  targets met %v\n",
-			cr.Name, cr.Metrics.ErrorMean, cr.Metrics.Reference.ErrorMean, cr.Metrics.StdMean, cr.Metrics.Reference.StdMean,
-			cr.Metrics.Coverage95Mean, cr.NFEMean, t.Met)
+		ex, rs := "-", "-"
+		if c := cr.Metrics.Reference; c != nil {
+			ex, rs = fmt.Sprintf("%.4f", c.ErrorMean), fmt.Sprintf("%.4f", c.StdMean)
+		}
+		met := "none at this level"
+		if t := cr.Targets; t != nil {
+			met = fmt.Sprint(t.Met)
+		}
+		fmt.Fprintf(r.log, "fluxinv: %-14s error %.4f (reference %s)  std %.4f (reference %s)  cov95 %.3f  NFE %.0f  targets met: %s\n",
+			cr.Name, cr.Metrics.ErrorMean, ex, cr.Metrics.StdMean, rs, cr.Metrics.Coverage95Mean, cr.NFEMean, met)
 	}
 	return nil
 }
@@ -444,16 +470,12 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	}
 	fmt.Fprintf(r.log, "fluxinv: data for noise level %s (%d + %d pairs)\n", LevelLabel(level), r.p.NTrain, r.p.NTest)
 	start := time.Now()
-	cfg, err := physics.DefaultConfig(r.p.Forward())
-	if err != nil {
-		return nil, err
-	}
-	sm, err := physics.New(cfg)
+	sm, workers, seed, err := r.sensorModel(level)
 	if err != nil {
 		return nil, err
 	}
 	ds, err := flux.Generate(r.ctx, sm, flux.Options{NTrain: r.p.NTrain, NTest: r.p.NTest, NoiseLevel: level, Masks: r.p.Masks(),
-		Seed: experiment.SubSeed(r.seed, "data", LevelLabel(level)), Workers: 1})
+		Seed: seed, Workers: workers, Progress: r.bars})
 	if err != nil {
 		return nil, err
 	}
@@ -469,6 +491,73 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	}
 	r.timing.Seconds["data/"+LevelLabel(level)] = time.Since(start).Seconds()
 	return ds, nil
+}
+
+// sensorModel returns the forward model of the data of a level, the
+// workers to run it on and the data seed. The linear model is a matrix
+// product (one worker). The nonlinear one is a chord solve from the
+// linearisation at the prior mean (physics.Linearization, equal to Newton to
+// its tolerance, ≈ 7 × faster); its data seed does not depend on the level,
+// so every level has the same fluxes and clean readings (only the noise
+// differs), and the solves of levels already on disk are reused.
+func (r *runner) sensorModel(level float64) (flux.SensorModel, int, uint64, error) {
+	cfg, err := r.p.Physics()
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	if r.p.Problem != physics.ProblemNonlinear {
+		sm, err := physics.New(cfg)
+		return sm, 1, experiment.SubSeed(r.seed, "data", LevelLabel(level)), err
+	}
+	seed := experiment.SubSeed(r.seed, "data")
+	nm, err := physics.NewNonlinearModel(cfg)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	q0 := make([]float64, D)
+	for i := range q0 {
+		q0[i] = flux.DefaultPriorOptions().Shift
+	}
+	lin, err := nm.Linearize(q0)
+	if err != nil {
+		return nil, 0, 0, err
+	}
+	memo := &memoModel{SensorModel: lin, known: map[[D]float64][D]float64{}}
+	for _, l := range r.p.Levels {
+		if l == level {
+			continue
+		}
+		ds, err := flux.Load(DataDir(r.out, l))
+		if err != nil || ds.Meta.Seed != seed || ds.Meta.NTrain != r.p.NTrain || ds.Meta.NTest != r.p.NTest {
+			continue
+		}
+		for _, sp := range []flux.Split{ds.Train, ds.Test} {
+			for i := 0; i < sp.N; i++ {
+				memo.known[[D]float64(sp.Q[i*D:(i+1)*D])] = [D]float64(sp.ReadingsClean[i*D : (i+1)*D])
+			}
+		}
+		fmt.Fprintf(r.log, "fluxinv: reusing the %d forward solves of level %s\n", len(memo.known), LevelLabel(l))
+		break
+	}
+	return memo, runtime.GOMAXPROCS(0), seed, nil
+}
+
+// memoModel answers the fluxes it knows from a table and the others with
+// the wrapped model.
+type memoModel struct {
+	flux.SensorModel
+	known map[[D]float64][D]float64 // read-only while solving
+}
+
+// Readings implements flux.SensorModel.
+func (m *memoModel) Readings(q, out []float64) error {
+	if len(q) == D && len(out) == D {
+		if v, ok := m.known[[D]float64(q)]; ok {
+			copy(out, v[:])
+			return nil
+		}
+	}
+	return m.SensorModel.Readings(q, out)
 }
 
 // modelRecord is the stage file of a model folder.
@@ -537,27 +626,110 @@ func (r *runner) readCell(name string, want record, product string) (*CellResult
 	return &cr, f
 }
 
-// exact returns the exact posterior of a level by method.
+// referenceKey is the part of the preset that makes the nonlinear
+// reference posterior (with the data run id and the seed): so a reference
+// stays valid when the training or sampling settings change, and a
+// committed one can serve later runs (Options.Reference).
+func (p Preset) referenceKey() Preset {
+	return Preset{Name: p.Name, Problem: p.Problem, MeshNX: p.MeshNX, MeshNY: p.MeshNY, Levels: p.Levels,
+		NTrain: p.NTrain, NTest: p.NTest, Draws: p.Draws, ESS: p.ESS, RefLevel: p.RefLevel, RefCases: p.RefCases}
+}
+
+// exactRecord is the reuse key of an exact (or reference) posterior.
+func (r *runner) exactRecord(ds *flux.Dataset, method string) record {
+	want := r.rec("exact", map[string]string{"data": ds.Meta.RunID, "method": method})
+	if r.p.Problem == physics.ProblemNonlinear {
+		want.Stage, want.Preset = "reference", r.p.referenceKey()
+	}
+	return want
+}
+
+// importReference copies the reference cell and posterior files of the
+// folder r.refDir into the run folder when they were made by want.
+func (r *runner) importReference(name, file string, want record) error {
+	if r.refDir == "" {
+		return nil
+	}
+	src := ExactPath(r.refDir, ExactESS, r.p.RefLevel)
+	if cr, _ := func() (*CellResult, *PosteriorFile) {
+		var cr CellResult
+		if arrayio.ReadJSON(cellPath(r.refDir, name), &cr) != nil || !cr.Record.matches(want) {
+			return nil, nil
+		}
+		f, err := ReadPosteriorFile(src)
+		if err != nil || f.Meta.RunID != cr.Record.Output {
+			return nil, nil
+		}
+		return &cr, f
+	}(); cr == nil {
+		fmt.Fprintf(r.log, "fluxinv: %s has no reference made for this run's data and settings: computing it\n", r.refDir)
+		return nil
+	}
+	for _, pair := range [][2]string{{src, file}, {SidecarPath(src), SidecarPath(file)}, {cellPath(r.refDir, name), cellPath(r.out, name)}} {
+		b, err := os.ReadFile(pair[0])
+		if err != nil {
+			return err
+		}
+		if err := os.MkdirAll(filepath.Dir(pair[1]), 0o755); err != nil {
+			return err
+		}
+		if err := arrayio.WriteAtomic(pair[1], func(w io.Writer) error { _, err := w.Write(b); return err }); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(r.log, "fluxinv: reference posterior taken from %s\n", r.refDir)
+	return nil
+}
+
+// exact returns the exact posterior of a level by method (for the nonlinear
+// problem: the reference posterior of its first RefCases cases).
 func (r *runner) exact(ds *flux.Dataset, info Info, obs Observations, method string) (*CellResult, *Posterior, error) {
 	level := ds.Meta.NoiseLevel
 	name := ExactName(method, level)
 	file := ExactPath(r.out, method, level)
-	want := r.rec("exact", map[string]string{"data": ds.Meta.RunID, "method": method})
+	want := r.exactRecord(ds, method)
 	if cr, f := r.readCell(name, want, file); cr != nil {
 		return cr, f.Post, nil
 	}
-	if r.g == nil {
-		g, err := ResponseMatrix(info)
+	nonlinear := r.p.Problem == physics.ProblemNonlinear
+	if nonlinear {
+		if err := r.importReference(name, file, want); err != nil {
+			return nil, nil, err
+		}
+		if cr, f := r.readCell(name, want, file); cr != nil {
+			return cr, f.Post, nil
+		}
+	}
+	seed := experiment.SubSeed(r.seed, "exact", method, LevelLabel(level))
+	var (
+		post *Posterior
+		cost *ReferenceReport
+	)
+	if nonlinear {
+		k := r.p.RefCases
+		sub := Observations{K: k, Readings: obs.Readings[:k*D]}
+		fmt.Fprintf(r.log, "fluxinv: reference posterior (ESS, nonlinear likelihood) at noise level %s, %d cases × %d draws\n", LevelLabel(level), k, r.p.Draws)
+		p, rep, err := NonlinearReference(r.ctx, info, sub, r.p.Draws, r.p.ESS, seed)
 		if err != nil {
 			return nil, nil, err
 		}
-		r.g = g
-	}
-	fmt.Fprintf(r.log, "fluxinv: exact posterior (%s) at noise level %s, %d cases × %d draws\n", method, LevelLabel(level), obs.K, r.p.Draws)
-	seed := experiment.SubSeed(r.seed, "exact", method, LevelLabel(level))
-	post, err := Exact(r.ctx, info, r.g, obs, r.p.Draws, method, r.p.ESS, seed)
-	if err != nil {
-		return nil, nil, err
+		post, cost, obs = p, &rep, sub
+		fmt.Fprintf(r.log, "fluxinv: reference: %d forward solves (%.1f chord iterations each, %d Newton fallbacks), %.1f evaluations per ESS iteration, R̂ max %.4f, %.0f s\n",
+			rep.Solves, rep.ChordIterations, rep.Fallbacks, rep.EvalsPerIteration, maxOf(p.RHat), p.Seconds)
+	} else {
+		if r.g == nil {
+			g, err := ResponseMatrix(info)
+			if err != nil {
+				return nil, nil, err
+			}
+			r.g = g
+		}
+		fmt.Fprintf(r.log, "fluxinv: exact posterior (%s) at noise level %s, %d cases × %d draws\n", method, LevelLabel(level), obs.K, r.p.Draws)
+		p, err := Exact(r.ctx, info, r.g, obs, r.p.Draws, method, r.p.ESS, seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		post = p
 	}
 	meta := PosteriorMeta{Kind: KindExact, Model: "", Data: info.DataName(), Method: method, Seed: seed,
 		ObservationSeeds: ObservationSeedRule, NoiseLevel: info.NoiseLevel, NoiseStd: info.NoiseStd}
@@ -571,9 +743,17 @@ func (r *runner) exact(ds *flux.Dataset, info Info, obs Observations, method str
 	}
 	want.Output = f.Meta.RunID
 	cr := &CellResult{Name: name, Kind: KindExact, Level: level, NoiseStd: info.NoiseStd, Method: method, Seed: seed,
-		Posterior: r.rel(file), NFEMean: f.Meta.NFEMean, RHatMax: f.Meta.RHatMax, Record: want, Seconds: post.Seconds}
+		Posterior: r.rel(file), NFEMean: f.Meta.NFEMean, RHatMax: f.Meta.RHatMax, ReferenceCost: cost, Record: want, Seconds: post.Seconds}
 	r.timing.Seconds["exact/"+name] = post.Seconds
 	return cr, post, nil
+}
+
+func maxOf(v []float64) float64 {
+	m := math.Inf(-1)
+	for _, x := range v {
+		m = max(m, x)
+	}
+	return m
 }
 
 // posterior returns the learnt posterior of a cell.
@@ -627,7 +807,11 @@ func Collect(out string, p Preset, seed uint64, backendName string) (*Results, e
 			res.Stale = append(res.Stale, e.Name())
 			continue
 		}
-		if !reflect.DeepEqual(cr.Record.Preset, p) || cr.Record.Seed != seed || cr.Record.Version != buildinfo.Version || cr.Metrics == nil {
+		preset := p
+		if cr.Kind == KindExact && p.Problem == physics.ProblemNonlinear {
+			preset = p.referenceKey()
+		}
+		if !reflect.DeepEqual(cr.Record.Preset, preset) || cr.Record.Seed != seed || cr.Record.Version != buildinfo.Version || cr.Metrics == nil {
 			res.Stale = append(res.Stale, e.Name())
 			continue
 		}

@@ -15,6 +15,9 @@ import (
 // label describes a cell's posterior: "VE ode" or "exact (ess)".
 func (c *CellResult) label() string {
 	if c.Kind == KindExact {
+		if c.ReferenceCost != nil {
+			return "reference (" + c.Method + ")"
+		}
 		return "exact (" + c.Method + ")"
 	}
 	return strings.ToUpper(c.Process) + " " + c.Sampler.Name
@@ -27,12 +30,19 @@ func (r *Results) Markdown() string {
 	var b strings.Builder
 	p := r.Preset
 	fmt.Fprintf(&b, "# Flux inversion (%s problem), preset %s, seed %d\n\n", p.Problem, p.Name, r.Seed)
+	ref := "\"exact\" columns: the exact posterior of the clipped prior (ESS, theory §7.3; Gaussian at zero noise), the reference of every ratio."
+	refCol := "exact"
+	if p.Problem == physics.ProblemNonlinear {
+		ref = fmt.Sprintf("\"reference\" columns: the reference posterior of the first %d test cases at level %s (ESS with the nonlinear "+
+			"likelihood, theory §7.7); the ratios compare the model and the reference on those %d cases, the other columns use all %d.",
+			p.RefCases, LevelLabel(p.RefLevel), p.RefCases, p.Cases)
+		refCol = "reference"
+	}
 	fmt.Fprintf(&b, "%d test cases × %d posterior draws per noise level; models %d × %d, %d epochs on %d pairs (batch %d). "+
 		"Error: normalised error of the posterior mean (theory eq. 116), mean over segments; std: mean posterior std (eq. 117); "+
-		"cov: central-interval coverage (eq. 118). \"exact\" columns: the exact posterior of the clipped prior (ESS, theory §7.3; "+
-		"Gaussian at zero noise), the reference of every ratio. Backend %s, pdediff %s.\n\n",
-		p.Cases, p.Draws, p.HiddenLayers, p.Width, p.Epochs, p.NTrain, p.BatchSize, r.Backend, r.Version)
-	b.WriteString("| level | noise std | posterior | NFE | error | exact error | error ratio | std | exact std | std ratio | cov 68 | cov 95 | targets |\n")
+		"cov: central-interval coverage (eq. 118). %s Backend %s, pdediff %s.\n\n",
+		p.Cases, p.Draws, p.HiddenLayers, p.Width, p.Epochs, p.NTrain, p.BatchSize, ref, r.Backend, r.Version)
+	fmt.Fprintf(&b, "| level | noise std | posterior | NFE | error | %s error | error ratio | std | %s std | std ratio | cov 68 | cov 95 | targets |\n", refCol, refCol)
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cells {
 		m := c.Metrics
