@@ -7,6 +7,7 @@ import (
 	"math"
 	"runtime"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/pdediff/pdediff/datasets/flux"
@@ -247,35 +248,13 @@ func Exact(ctx context.Context, in Info, g []float64, obs Observations, n int, m
 	if method == ExactESS {
 		p.RHat = make([]float64, obs.K)
 	}
-	errs := make([]error, obs.K)
-	workers := max(1, min(runtime.GOMAXPROCS(0), obs.K))
-	var next sync.Mutex
-	idx := 0
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				next.Lock()
-				j := idx
-				idx++
-				next.Unlock()
-				if j >= obs.K || ctx.Err() != nil {
-					return
-				}
-				errs[j] = exactCase(p, j, cases[j], obs.Readings[j*D:(j+1)*D], n, method, ess, seed)
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, err
-	}
-	for j, e := range errs {
-		if e != nil {
-			return nil, fmt.Errorf("fluxinv: exact posterior of observation %d: %w", j, e)
+	if j, err := eachCase(ctx, obs.K, func(j int) error {
+		return exactCase(p, j, cases[j], obs.Readings[j*D:(j+1)*D], n, method, ess, seed)
+	}); err != nil {
+		if j < 0 {
+			return nil, err
 		}
+		return nil, fmt.Errorf("fluxinv: exact posterior of observation %d: %w", j, err)
 	}
 	if method == ExactGauss {
 		p.Mean, p.Std = make([]float64, obs.K*D), make([]float64, obs.K*D)
@@ -289,6 +268,39 @@ func Exact(ctx context.Context, in Info, g []float64, obs Observations, n int, m
 	}
 	p.Seconds = time.Since(start).Seconds()
 	return p, nil
+}
+
+// eachCase runs fn for j = 0..k−1 on up to GOMAXPROCS goroutines, each
+// case once, and stops early when ctx is cancelled or fn fails. It returns
+// (−1, ctx.Err()) after a cancellation, (j, err) for the lowest failed case
+// j, or (−1, nil).
+func eachCase(ctx context.Context, k int, fn func(j int) error) (int, error) {
+	errs := make([]error, k)
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for w := 0; w < max(1, min(runtime.GOMAXPROCS(0), k)); w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				j := int(next.Add(1) - 1)
+				if j >= k || ctx.Err() != nil {
+					return
+				}
+				errs[j] = fn(j)
+			}
+		}()
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return -1, err
+	}
+	for j, e := range errs {
+		if e != nil {
+			return j, e
+		}
+	}
+	return -1, nil
 }
 
 // exactCase fills the draws of observation j.

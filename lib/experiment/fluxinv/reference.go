@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"math"
-	"runtime"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -69,84 +67,57 @@ func NonlinearReference(ctx context.Context, in Info, obs Observations, n int, e
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	pr, err := flux.NewPrior(in.Prior)
-	if err != nil {
-		return nil, rep, err
-	}
-	prior := posterior.FluxPrior(pr)
-	model, err := physics.NewNonlinearModel(in.Physics)
+	prior, model, err := nonlinearParts(in)
 	if err != nil {
 		return nil, rep, err
 	}
 	start := time.Now()
 	p := &Posterior{K: obs.K, N: n, Q: make([]float64, obs.K*n*D), NFE: make([]int, obs.K), RHat: make([]float64, obs.K)}
-	var solves, chord, evals, fallbacks, failures atomic.Int64
-	var collapsed atomic.Int64
-	var iters atomic.Int64
-	errs := make([]error, obs.K)
-	workers := max(1, min(runtime.GOMAXPROCS(0), obs.K))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for w := 0; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for {
-				j := int(next.Add(1) - 1)
-				if j >= obs.K || ctx.Err() != nil {
-					return
-				}
-				y := obs.Readings[j*D : (j+1)*D]
-				errs[j] = func() error {
-					lin, lg, yShift, k, err := linearisedPosterior(model, prior, prior.Mean, y, in.NoiseStd)
-					solves.Add(int64(k))
-					if err != nil {
-						return err
-					}
-					inv := 1 / (2 * in.NoiseStd * in.NoiseStd)
-					h := make([]float64, D)
-					loglik := func(q []float64) float64 {
-						if ctx.Err() != nil {
-							return math.Inf(-1) // stop cheaply: the result is discarded
-						}
-						it, err := lin.ReadingsIter(q, h)
-						evals.Add(1)
-						if err != nil {
-							failures.Add(1)
-							return math.Inf(-1)
-						}
-						if it == 0 {
-							fallbacks.Add(1)
-						}
-						chord.Add(int64(it))
-						var s float64
-						for i, v := range h {
-							d := y[i] - v
-							s += d * d
-						}
-						return -s * inv
-					}
-					r, err := essDraws(p, j, lg, yShift, n, ess, seed, loglik)
-					if err != nil {
-						return err
-					}
-					solves.Add(r.LogLikEvals)
-					collapsed.Add(int64(r.Collapsed))
-					iters.Add(int64(r.Chains * r.Rounds * r.Iterations))
-					p.NFE[j] += k
-					return nil
-				}()
-			}
-		}()
-	}
-	wg.Wait()
-	if err := ctx.Err(); err != nil {
-		return nil, rep, err
-	}
-	for j, e := range errs {
-		if e != nil {
-			return nil, rep, fmt.Errorf("fluxinv: nonlinear reference of observation %d: %w", j, e)
+	var solves, chord, evals, fallbacks, failures, collapsed, iters atomic.Int64
+	if j, err := eachCase(ctx, obs.K, func(j int) error {
+		y := obs.Readings[j*D : (j+1)*D]
+		lin, lg, yShift, k, err := linearisedPosterior(model, prior, prior.Mean, y, in.NoiseStd)
+		solves.Add(int64(k))
+		if err != nil {
+			return err
 		}
+		inv := 1 / (2 * in.NoiseStd * in.NoiseStd)
+		h := make([]float64, D)
+		loglik := func(q []float64) float64 {
+			if ctx.Err() != nil {
+				return math.Inf(-1) // stop cheaply: the result is discarded
+			}
+			it, err := lin.ReadingsIter(q, h)
+			evals.Add(1)
+			if err != nil {
+				failures.Add(1)
+				return math.Inf(-1)
+			}
+			if it == 0 {
+				fallbacks.Add(1)
+			}
+			chord.Add(int64(it))
+			var s float64
+			for i, v := range h {
+				d := y[i] - v
+				s += d * d
+			}
+			return -s * inv
+		}
+		r, err := essDraws(p, j, lg, yShift, n, ess, seed, loglik)
+		if err != nil {
+			return err
+		}
+		solves.Add(r.LogLikEvals)
+		collapsed.Add(int64(r.Collapsed))
+		iters.Add(int64(r.Chains * r.Rounds * r.Iterations))
+		p.NFE[j] += k
+		return nil
+	}); err != nil {
+		if j < 0 {
+			return nil, rep, err
+		}
+		return nil, rep, fmt.Errorf("fluxinv: nonlinear reference of observation %d: %w", j, err)
 	}
 	p.sampleMoments()
 	p.Seconds = time.Since(start).Seconds()
@@ -250,15 +221,21 @@ func LinearisedGaussian(in Info, y []float64) (*posterior.LinearGaussian, []floa
 	if len(y) != D || !(in.NoiseStd > 0) {
 		return nil, nil, fmt.Errorf("fluxinv: LinearisedGaussian needs 30 readings and noise > 0 (got %d readings, noise std %v)", len(y), in.NoiseStd)
 	}
-	pr, err := flux.NewPrior(in.Prior)
-	if err != nil {
-		return nil, nil, err
-	}
-	prior := posterior.FluxPrior(pr)
-	model, err := physics.NewNonlinearModel(in.Physics)
+	prior, model, err := nonlinearParts(in)
 	if err != nil {
 		return nil, nil, err
 	}
 	_, lg, ys, _, err := linearisedPosterior(model, prior, prior.Mean, y, in.NoiseStd)
 	return lg, ys, err
+}
+
+// nonlinearParts returns the latent Gaussian prior and the nonlinear
+// forward model a model's Info records.
+func nonlinearParts(in Info) (posterior.Gaussian, *physics.NonlinearModel, error) {
+	pr, err := flux.NewPrior(in.Prior)
+	if err != nil {
+		return posterior.Gaussian{}, nil, err
+	}
+	model, err := physics.NewNonlinearModel(in.Physics)
+	return posterior.FluxPrior(pr), model, err
 }
