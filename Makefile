@@ -5,7 +5,7 @@ export GOMLX_BACKEND ?= go
 GO ?= go
 BIN := bin/pdediff
 
-.PHONY: all build test test-go test-notebooks notebooks figures bench vet fmt kernel clean
+.PHONY: all build test test-go test-notebooks notebooks figures bench bench-peer vet fmt kernel clean
 
 all: build
 
@@ -42,6 +42,12 @@ notebooks: kernel
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./lib/...
+
+# pdediff beside the PyTorch reference of bench/peer (training steps, forward
+# passes, PF-ODE sampling), alternating, two repetitions. Optional: needs
+# python3-torch, libopenblas0-pthread and python3-scipy; no test depends on it.
+bench-peer:
+	$(GO) run ./bench/peer -reps 2 -md bench-peer.md
 
 fmt:
 	gofmt -w $$(git ls-files '*.go')

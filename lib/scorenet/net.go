@@ -26,11 +26,13 @@ const (
 const seedStreamInit = 0x5c0e_11e7
 
 // Net is an MLP score network whose parameters live in a GoMLX model.Store.
-// Score runs one graph execution per call; graphs are compiled once per batch
-// size n (GoMLX compiles per input shape), so callers should keep n fixed.
-// Score may be called from several goroutines: calls are serialised (one graph
-// execution at a time per Net, which already uses every core). Training
-// (lib/train) must not run while Score is called on the same Net.
+// Score runs either on the host engine (lib/hostmlp, the default with the
+// pure-Go backend on AVX-512 CPUs: no graph, both cores) or as one graph
+// execution per call (EngineEnv); graphs are compiled once per batch size n
+// (GoMLX compiles per input shape), so callers should keep n fixed. Score may
+// be called from several goroutines: calls are serialised (one evaluation at a
+// time per Net, which already uses every core). Training (lib/train) must not
+// run while Score is called on the same Net.
 type Net struct {
 	cfg     Config
 	backend compute.Backend
@@ -49,6 +51,8 @@ type Net struct {
 	rowsEMA    bool         // useEMA when rowsExec was built
 
 	std func(float64) float64 // s(t) of the process, for OutputNoise (SetStd)
+
+	host *hostState // packed parameters of the host engine (host.go), guarded by mu
 }
 
 // SetStd gives a noise-predicting network (Config.Output = OutputNoise) the
@@ -231,6 +235,18 @@ func (n *Net) Score(t float64, x []float64, rows int, cond []float64, out []floa
 		return fmt.Errorf("scorenet: Score: len(cond) = %d, want rows·cond_dim = %d·%d", len(cond), rows, c.CondDim())
 	case math.IsNaN(t) || math.IsInf(t, 0):
 		return fmt.Errorf("scorenet: Score: time t = %v is not finite", t)
+	}
+	engine, err := n.Engine()
+	if err != nil {
+		return err
+	}
+	if engine == EngineHost {
+		n.scoreMu.Lock()
+		defer n.scoreMu.Unlock()
+		if err := n.scoreHost([]float32{float32(t)}, x, rows, cond, out); err != nil {
+			return err
+		}
+		return n.toScore(t, out)
 	}
 	// Feature-major inputs ([dim, rows]): the layout the backend multiplies fastest.
 	args := []any{tensors.FromFlatDataAndDimensions(transposeF32(x, rows, c.XDim), c.XDim, rows)}

@@ -39,6 +39,19 @@ func (n *Net) ScoreRows(t []float64, x []float64, rows int, cond []float64, out 
 		}
 		t32[i] = float32(v)
 	}
+	engine, err := n.Engine()
+	if err != nil {
+		return err
+	}
+	if engine == EngineHost {
+		n.scoreMu.Lock()
+		err = n.scoreHost(t32, x, rows, cond, out)
+		n.scoreMu.Unlock()
+		if err != nil {
+			return err
+		}
+		return n.rowsToScore(t, out)
+	}
 	// Feature-major inputs ([dim, rows]), as in Score.
 	args := []any{tensors.FromFlatDataAndDimensions(transposeF32(x, rows, c.XDim), c.XDim, rows)}
 	if c.CondDim() > 0 {
@@ -65,11 +78,18 @@ func (n *Net) ScoreRows(t []float64, x []float64, rows int, cond []float64, out 
 	}); err != nil {
 		return err
 	}
-	if c.NoiseOutput() {
-		for i, ti := range t {
-			if err := n.toScore(ti, out[i*c.XDim:(i+1)*c.XDim]); err != nil {
-				return err
-			}
+	return n.rowsToScore(t, out)
+}
+
+// rowsToScore applies toScore to each row at its own time.
+func (n *Net) rowsToScore(t []float64, out []float64) error {
+	if !n.cfg.NoiseOutput() {
+		return nil
+	}
+	xd := n.cfg.XDim
+	for i, ti := range t {
+		if err := n.toScore(ti, out[i*xd:(i+1)*xd]); err != nil {
+			return err
 		}
 	}
 	return nil
