@@ -449,7 +449,7 @@ func prepareSample(be compute.Backend, modelDir, dir string, obs, draws int) (*s
 		}
 	}
 	meta := map[string]any{"x_dim": c.XDim, "cond_dim": c.CondDim(), "width": c.Width, "layers": c.HiddenLayers,
-		"output": map[bool]string{true: "noise", false: "score"}[c.NoiseOutput()],
+		"output":    map[bool]string{true: "noise", false: "score"}[c.NoiseOutput()],
 		"sigma_max": ve.SigmaMax(), "T": ve.T(), "eps": t.eps, "rtol": 1e-5, "atol": 1e-5}
 	if err := arrayio.WriteJSON(filepath.Join(dir, "net.json"), meta); err != nil {
 		return nil, err
@@ -552,4 +552,3 @@ func loadavg() string {
 	}
 	return strings.Join(f[:3], " ")
 }
-
