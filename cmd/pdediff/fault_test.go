@@ -358,7 +358,7 @@ func TestFaultSignalsStopCleanly(t *testing.T) {
 
 // toyTrainArgs: 100 quick-preset epochs (800 steps, a few seconds).
 func toyTrainArgs(out string) []string {
-	return []string{"toy", "train", "--case", "tanh", "--process", "vp", "--preset", "quick", "--epochs", "100", "--out", out}
+	return []string{"toy", "train", "--case", "tanh", "--process", "vp", "--preset", "quick", "--epochs", "400", "--out", out}
 }
 
 // sampleBytes draws a few samples from a model folder with a fixed seed: the

@@ -6,6 +6,6 @@ package hostmlp
 // the portable kernel.
 func SIMD() bool { return false }
 
-func kernel(k int, a, b []float32, ldb int, bias, out []float32, ldo int, relu bool) {
-	kernelGeneric(k, a, b, ldb, bias, out, ldo, relu)
+func kernel(k int, a, b []float32, ldb int, out []float32, ldo int, op kop) {
+	kernelGeneric(k, a, b, ldb, out, ldo, op)
 }

@@ -12,7 +12,7 @@ import (
 
 // EngineEnv is the environment variable that selects how Score and ScoreRows
 // evaluate the network: EngineAuto (the default), EngineGraph or EngineHost.
-const EngineEnv = "PDEDIFF_SCORE_ENGINE"
+const EngineEnv = "PDEDIFF_ENGINE"
 
 // Score engines accepted in EngineEnv.
 const (

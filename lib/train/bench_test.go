@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/compute"
+
 	"github.com/pdediff/pdediff/lib/scorenet"
 )
 
@@ -34,41 +36,58 @@ func benchData(cfg scorenet.Config, n int) Data {
 }
 
 // BenchmarkTrainStep measures optimiser steps per second (metric "steps/s";
-// host-side batch preparation included) with K steps per graph execution.
+// host-side batch preparation included) on the host engine and on the
+// backend's graph with K steps per graph execution (K changes nothing on the
+// host engine, which runs one step at a time).
 func BenchmarkTrainStep(b *testing.B) {
 	be := testBackend(b)
-	for _, nt := range benchNets {
-		for _, batch := range []int{1000, 10000} {
-			for _, k := range []int{1, 4, 16} {
-				b.Run(fmt.Sprintf("%s/batch%d/K%d", nt.name, batch, k), func(b *testing.B) {
-					net, err := scorenet.New(be, nt.cfg, 1)
-					if err != nil {
-						b.Fatal(err)
-					}
-					cfg := Config{Epochs: 1, BatchSize: batch, StepsPerExec: k}.WithDefaults()
-					st, err := newState(net, cfg)
-					if err != nil {
-						b.Fatal(err)
-					}
-					data := benchData(nt.cfg, 4*batch)
-					bt := &batcher{data: data, cfg: net.Config(), proc: proc, seed: 1, B: batch, spe: 4, T: 1, epoch: -1}
-					if _, err := st.run(bt, k, cfg); err != nil { // compile + first run
-						b.Fatal(err)
-					}
-					b.ResetTimer()
-					start, cpu0 := time.Now(), cpuTime()
-					for range b.N {
-						if _, err := st.run(bt, k, cfg); err != nil {
-							b.Fatal(err)
-						}
-						st.step += int64(k)
-					}
-					b.ReportMetric(float64(b.N*k)/time.Since(start).Seconds(), "steps/s")
-					b.ReportMetric(1e3*(cpuTime()-cpu0).Seconds()/float64(b.N*k), "cpu-ms/step")
-				})
+	for _, engine := range []string{scorenet.EngineHost, scorenet.EngineGraph} {
+		for _, nt := range benchNets {
+			for _, batch := range []int{1000, 10000} {
+				ks := []int{1, 4, 16}
+				if engine == scorenet.EngineHost {
+					ks = []int{8}
+				}
+				for _, k := range ks {
+					benchTrainStep(b, be, engine, nt.name, nt.cfg, batch, k)
+				}
 			}
 		}
 	}
+}
+
+func benchTrainStep(b *testing.B, be compute.Backend, engine, name string, ncfg scorenet.Config, batch, k int) {
+	b.Run(fmt.Sprintf("%s/%s/batch%d/K%d", engine, name, batch, k), func(b *testing.B) {
+		net, err := scorenet.New(be, ncfg, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		cfg := Config{Epochs: 1, BatchSize: batch, StepsPerExec: k}.WithDefaults()
+		st, err := newState(net, cfg)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if engine == scorenet.EngineHost {
+			if st.host, err = newHostStep(st); err != nil {
+				b.Fatal(err)
+			}
+		}
+		data := benchData(ncfg, 4*batch)
+		bt := &batcher{data: data, cfg: net.Config(), proc: proc, seed: 1, B: batch, spe: 4, T: 1, epoch: -1}
+		if _, err := st.run(bt, k, cfg); err != nil { // compile + first run
+			b.Fatal(err)
+		}
+		b.ResetTimer()
+		start, cpu0 := time.Now(), cpuTime()
+		for range b.N {
+			if _, err := st.run(bt, k, cfg); err != nil {
+				b.Fatal(err)
+			}
+			st.step += int64(k)
+		}
+		b.ReportMetric(float64(b.N*k)/time.Since(start).Seconds(), "steps/s")
+		b.ReportMetric(1e3*(cpuTime()-cpu0).Seconds()/float64(b.N*k), "cpu-ms/step")
+	})
 }
 
 // BenchmarkScore measures one batched score evaluation (one graph execution).

@@ -133,12 +133,24 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 		}
 		t0 = cfg.TimeEps
 	}
+	engine, err := net.Engine()
+	if err != nil {
+		return nil, err
+	}
 	st, err := newState(net, cfg)
 	if err != nil {
 		return nil, err
 	}
 	if err := checkResume(net, cfg, st.step); err != nil {
 		return nil, err
+	}
+	if engine == scorenet.EngineHost {
+		if st.host, err = newHostStep(st); err != nil {
+			return nil, err
+		}
+		// Every return leaves the trained values in the model (the normal
+		// end and save check the error; this covers the error returns).
+		defer func() { _ = st.flush() }()
 	}
 	B := min(cfg.BatchSize, data.N)
 	spe := data.N / B
@@ -155,6 +167,9 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 	save := func() error {
 		if cfg.CheckpointDir == "" {
 			return nil
+		}
+		if err := st.flush(); err != nil {
+			return err
 		}
 		if err := st.syncStep(); err != nil {
 			return err
@@ -246,6 +261,9 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 		_ = bar.Finish()
 		fmt.Fprintf(cfg.Progress, "\ntrained steps %d–%d in %s (running loss %.4g)\n",
 			res.StartStep+1, st.step, res.Elapsed.Round(time.Millisecond), running)
+	}
+	if err := st.flush(); err != nil {
+		return res, err
 	}
 	if err := st.syncStep(); err != nil {
 		return res, err
@@ -346,6 +364,15 @@ type state struct {
 	step              int64
 	total             int64 // steps of the whole run (the learning-rate schedule's horizon)
 	exec              *model.Exec
+	host              *hostStep // non-nil: the host engine runs the steps (host.go)
+}
+
+// flush writes the host engine's values into the variables (no-op for the graph engine).
+func (st *state) flush() error {
+	if st.host == nil {
+		return nil
+	}
+	return st.host.flush(st)
 }
 
 // lrFactor is the learning-rate multiplier of step j (0-based) of total:
@@ -443,6 +470,9 @@ func (st *state) syncStep() error {
 // run executes k optimiser steps (st.step+1 … st.step+k) in one graph
 // execution and returns their losses.
 func (st *state) run(b *batcher, k int, cfg Config) ([]float64, error) {
+	if st.host != nil {
+		return st.host.run(st, b, k, cfg)
+	}
 	if st.exec == nil {
 		e, err := model.NewExec(st.net.Backend(), st.net.Store(), st.graphFn(cfg))
 		if err != nil {

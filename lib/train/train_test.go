@@ -461,3 +461,66 @@ func TestTimeSamplingAndLRSchedule(t *testing.T) {
 		t.Errorf("unknown schedule accepted: %v", err)
 	}
 }
+
+// TestEnginesTrainAlike trains the same network from the same seed on the
+// host engine and on the backend's graph, with and without EMA, for both
+// output parameterisations, and compares losses, weights, optimiser state
+// and EMA: they differ only by float32 rounding.
+func TestEnginesTrainAlike(t *testing.T) {
+	be := testBackend(t)
+	data := gaussData(500, 0.5, 1, 9)
+	for _, tc := range []struct {
+		name string
+		net  scorenet.Config
+		cfg  Config
+	}{
+		{"score", smallNet, Config{Epochs: 3, BatchSize: 100, Seed: 3}},
+		{"noise+ema+cosine", scorenet.Config{XDim: 1, Width: 32, Output: scorenet.OutputNoise},
+			Config{Epochs: 3, BatchSize: 130, Seed: 4, EMADecay: 0.9, LRSchedule: LRCosine}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			type out struct {
+				losses   []float64
+				p, m, em [][]float32
+			}
+			run := func(engine string) out {
+				t.Setenv(scorenet.EngineEnv, engine)
+				net, err := scorenet.New(be, tc.net, 8)
+				if err != nil {
+					t.Fatal(err)
+				}
+				net.SetStd(proc.Std)
+				res, err := Train(context.Background(), net, proc, data, tc.cfg)
+				if err != nil {
+					t.Fatal(err)
+				}
+				o := out{losses: res.Losses, p: params(t, net, scorenet.ParamScope), m: params(t, net, adamMScope)}
+				if tc.cfg.EMADecay > 0 {
+					o.em = params(t, net, scorenet.EMAScope)
+				}
+				return o
+			}
+			g, h := run(scorenet.EngineGraph), run(scorenet.EngineHost)
+			if len(g.losses) != len(h.losses) || len(g.losses) == 0 {
+				t.Fatalf("%d graph losses, %d host losses", len(g.losses), len(h.losses))
+			}
+			for i := range g.losses {
+				if math.Abs(g.losses[i]-h.losses[i]) > 1e-4*(1+g.losses[i]) {
+					t.Errorf("step %d: loss %v (graph) vs %v (host)", i+1, g.losses[i], h.losses[i])
+				}
+			}
+			t.Logf("weights max diff %g, moments %g, losses %v vs %v", maxDiff(g.p, h.p), maxDiff(g.m, h.m), g.losses[len(g.losses)-1], h.losses[len(h.losses)-1])
+			if d := maxDiff(g.p, h.p); d > 1e-4 {
+				t.Errorf("weights differ by %g", d)
+			}
+			if d := maxDiff(g.m, h.m); d > 1e-5 {
+				t.Errorf("Adam first moments differ by %g", d)
+			}
+			if g.em != nil {
+				if d := maxDiff(g.em, h.em); d > 1e-4 {
+					t.Errorf("EMA weights differ by %g", d)
+				}
+			}
+		})
+	}
+}
