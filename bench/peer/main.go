@@ -214,6 +214,7 @@ func run(reps int, tasks []string, threads int, python, modelDir string, obs, dr
 				}
 				r := get(fmt.Sprintf("PF-ODE, DoPri5 vs scipy RK45 at 1e-5, 4×256 VE flux model, %d rows", obs*draws), "rows·NFE/s", true)
 				var res sampleResult
+				torchNFE := 0
 				err = both(torchFirst, func() error {
 					var err error
 					res, err = oursSample(m, dir)
@@ -222,7 +223,7 @@ func run(reps int, tasks []string, threads int, python, modelDir string, obs, dr
 				}, func() error {
 					out, err := peer.run(map[string]any{"task": "sample", "dir": dir})
 					r.torch = append(r.torch, out["rows_nfe_per_s"])
-					res.torchNFE = int(out["nfe"])
+					torchNFE = int(out["nfe"])
 					return err
 				})
 				if err != nil {
@@ -232,7 +233,7 @@ func run(reps int, tasks []string, threads int, python, modelDir string, obs, dr
 				if err != nil {
 					return err
 				}
-				r.note = fmt.Sprintf("NFE %d (pdediff) vs %d (scipy); samples differ by ≤ %.2g × their std", res.nfe, res.torchNFE, diff)
+				r.note = fmt.Sprintf("NFE %d (pdediff) vs %d (scipy); samples differ by ≤ %.2g × their std", res.nfe, torchNFE, diff)
 				progress(started, r)
 			}
 		}
@@ -392,7 +393,6 @@ type sampleTask struct {
 type sampleResult struct {
 	x          []float64
 	nfe        int
-	torchNFE   int
 	throughput float64
 }
 

@@ -5,11 +5,15 @@
 //	L(θ) = mean over the batch and the components of x of
 //	       ‖ s(t)·S_θ(m(t)·x0 + s(t)·z, y, t) + z ‖²,   z ~ N(0, I),
 //
-// with Adam (theory §4.2). The forward process enters only through m(t) and s(t),
+// with Adam (theory §4.2). The steps run on the engine scorenet.Net.Engine
+// selects: the host engine (lib/hostmlp, the default with the pure-Go backend
+// on AVX-512 CPUs) or GoMLX graphs; both give the same results up to float32
+// rounding. The forward process enters only through m(t) and s(t),
 // evaluated on the host (lib/sde Process); t and z are drawn on the host from
 // seeded PCG streams, so the same seed gives the same loss curve and weights on
-// the same backend, independently of how many optimiser steps run per graph
-// execution (Config.StepsPerExec) and of interruptions and resumes.
+// the same engine and backend, independently of how many optimiser steps run per graph
+// execution (Config.StepsPerExec), of the number of cores (host engine) and of
+// interruptions and resumes.
 //
 // Independent models (e.g. the VE and the VP model of one data set) can be
 // trained at the same time by calling Train from several goroutines on the
