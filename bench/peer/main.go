@@ -286,8 +286,12 @@ func (p *peerRunner) check(needScipy bool) error {
 	}
 	out, err := exec.Command(p.python, "-c", imports).CombinedOutput()
 	if err != nil {
-		return peerMissing{fmt.Sprintf("the PyTorch peer needs %s with torch and scipy (Debian: apt-get install python3-torch "+
-			"libopenblas0-pthread python3-scipy): %v: %s", p.python, err, strings.TrimSpace(string(out)))}
+		need, pkgs := "torch", "python3-torch libopenblas0-pthread"
+		if needScipy {
+			need, pkgs = "torch and scipy", pkgs+" python3-scipy"
+		}
+		return peerMissing{fmt.Sprintf("the PyTorch peer needs %s with %s (Debian: apt-get install %s): %v: %s",
+			p.python, need, pkgs, err, strings.TrimSpace(string(out)))}
 	}
 	p.version = strings.TrimSpace(string(out))
 	return nil
