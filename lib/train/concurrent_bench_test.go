@@ -33,7 +33,7 @@ func BenchmarkTrainConcurrent(b *testing.B) {
 							errs[m] = err
 							return
 						}
-						_, errs[m] = Train(context.Background(), net, proc, data, Config{Epochs: 8, BatchSize: 1000, StepsPerExec: 8, Seed: uint64(m)})
+						_, errs[m] = Train(context.Background(), net, proc, data, Config{Epochs: 40, BatchSize: 1000, StepsPerExec: 8, Seed: uint64(m)})
 					}()
 				}
 				wg.Wait()
@@ -42,7 +42,7 @@ func BenchmarkTrainConcurrent(b *testing.B) {
 						b.Fatal(err)
 					}
 				}
-				total += int64(models) * 80
+				total += int64(models) * 400
 			}
 			b.ReportMetric(float64(total)/time.Since(start).Seconds(), "steps/s")
 			b.ReportMetric(1e3*(cpuTime()-cpu0).Seconds()/float64(total), "cpu-ms/step")

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/buildinfo"
 	"github.com/pdediff/pdediff/lib/experiment"
+	"github.com/pdediff/pdediff/lib/model"
 	"github.com/pdediff/pdediff/lib/sample"
 )
 
@@ -158,17 +160,35 @@ func RunTable2(ctx context.Context, backend compute.Backend, p Preset, seed uint
 		if err != nil {
 			return nil, err
 		}
-		for _, process := range Processes() {
+		// The case's models train at the same time (each model's result does
+		// not depend on it; two trainings keep both cores busier than one:
+		// docs/performance.md). The progress bar follows the first.
+		procs := Processes()
+		models := make([]*model.Model, len(procs))
+		infos := make([]TrainInfo, len(procs))
+		errs := make([]error, len(procs))
+		fmt.Fprintf(log, "toy table2: training %s / %s at the same time (%d epochs each)\n", c, strings.Join(procs, ", "), p.Epochs)
+		var tw sync.WaitGroup
+		for i, process := range procs {
 			pc, err := ProcessConfig(process, 0, "")
 			if err != nil {
 				return nil, err
 			}
-			fmt.Fprintf(log, "toy table2: training %s / %s (%d epochs)\n", c, process, p.Epochs)
-			dir := ModelDir(out, c, process)
-			m, info, err := TrainModel(ctx, backend, c, pc, p, seed, dir, log)
-			if err != nil {
-				return nil, err
+			progress := log
+			if i > 0 {
+				progress = io.Discard
 			}
+			tw.Go(func() {
+				models[i], infos[i], errs[i] = TrainModel(ctx, backend, c, pc, p, seed, ModelDir(out, c, process), progress)
+			})
+		}
+		tw.Wait()
+		if err := errors.Join(errs...); err != nil {
+			return nil, err
+		}
+		for i, process := range procs {
+			m, info, dir := models[i], infos[i], ModelDir(out, c, process)
+			fmt.Fprintf(log, "toy table2: %s / %s trained (%d steps, loss %.4g, %.0f s)\n", c, process, info.Steps, info.FinalLoss, info.Seconds)
 			tab.Training = append(tab.Training, info)
 			tab.Files = append(tab.Files, rel(dir))
 			timing.Training[string(c)+"/"+process] = info.Seconds
