@@ -3,7 +3,6 @@ package hostmlp
 import (
 	"fmt"
 	"runtime"
-	"sync"
 	"sync/atomic"
 )
 
@@ -87,12 +86,6 @@ func (tr *Trainer) Gradient(n, workers int, fill func(j0, j1 int, in []float32, 
 	if n < 1 {
 		return 0, nil, fmt.Errorf("hostmlp: gradient over %d columns", n)
 	}
-	m := tr.m
-	for i := 1; i < len(m.layers); i++ {
-		if m.layers[i].aT == nil {
-			m.layers[i].packT()
-		}
-	}
 	chunks := (n + ChunkCols - 1) / ChunkCols
 	slices := min(gradSlices, chunks)
 	if workers <= 0 {
@@ -119,16 +112,7 @@ func (tr *Trainer) Gradient(n, workers int, fill func(j0, j1 int, in []float32, 
 			}
 		}
 	}
-	if workers == 1 {
-		run(tr.work[0])
-	} else {
-		var wg sync.WaitGroup
-		for i := range workers {
-			w := tr.work[i]
-			wg.Go(func() { run(w) })
-		}
-		wg.Wait()
-	}
+	parallel(workers, func(w int) { run(tr.work[w]) })
 	loss := 0.0
 	for s := range slices {
 		loss += tr.losses[s]
@@ -247,13 +231,5 @@ func (tr *Trainer) reduce(slices, workers int) {
 			}
 		}
 	}
-	if workers == 1 {
-		run()
-		return
-	}
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(run)
-	}
-	wg.Wait()
+	parallel(workers, func(int) { run() })
 }

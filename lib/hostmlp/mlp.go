@@ -182,7 +182,7 @@ func (m *MLP) Forward(n, workers int, fill func(j0, j1 int, in []float32, ld int
 			}
 			j0 := c * ChunkCols
 			j1 := min(j0+ChunkCols, n)
-			cols := (j1 - j0 + kernelCols - 1) / kernelCols * kernelCols
+			cols := roundUp(j1-j0, kernelCols)
 			fill(j0, j1, bufA, chunkLD)
 			src, dst := bufA, bufB
 			for i := range m.layers {
@@ -192,13 +192,19 @@ func (m *MLP) Forward(n, workers int, fill func(j0, j1 int, in []float32, ld int
 			emit(j0, j1, src, chunkLD)
 		}
 	}
-	if workers == 1 {
-		work()
+	parallel(workers, func(int) { work() })
+}
+
+// parallel runs work(0), …, work(workers−1) concurrently and waits for them;
+// one worker runs inline.
+func parallel(workers int, work func(w int)) {
+	if workers <= 1 {
+		work(0)
 		return
 	}
 	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(work)
+	for w := range workers {
+		wg.Go(func() { work(w) })
 	}
 	wg.Wait()
 }

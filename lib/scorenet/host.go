@@ -58,11 +58,7 @@ type hostState struct {
 func (n *Net) hostNet() (*hostmlp.MLP, error) {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	scope := ParamScope
-	if n.useEMA {
-		scope = EMAScope
-	}
-	vars, err := n.Vars(scope)
+	vars, err := n.activeVars()
 	if err != nil {
 		return nil, err
 	}

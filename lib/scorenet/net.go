@@ -198,6 +198,15 @@ func (n *Net) Vars(scope string) ([]*model.Variable, error) {
 	return vars, nil
 }
 
+// activeVars returns the variables Score evaluates: the EMA copy when
+// UseEMA, the trained parameters otherwise. The caller holds n.mu.
+func (n *Net) activeVars() ([]*model.Variable, error) {
+	if n.useEMA {
+		return n.Vars(EMAScope)
+	}
+	return n.Vars(ParamScope)
+}
+
 // ParamValues returns a host copy of the parameters of the given scope, in
 // Vars order, as float32 slices.
 func (n *Net) ParamValues(scope string) ([][]float32, error) {
@@ -287,11 +296,7 @@ func (n *Net) scoreExec(rows int) (*model.Exec, error) {
 		n.execRows[rows] = true
 		return n.exec, nil
 	}
-	scope := ParamScope
-	if n.useEMA {
-		scope = EMAScope
-	}
-	vars, err := n.Vars(scope)
+	vars, err := n.activeVars()
 	if err != nil {
 		return nil, err
 	}

@@ -107,11 +107,7 @@ func (n *Net) scoreRowsExec(rows int) (*model.Exec, error) {
 		n.rowsShapes[rows] = true
 		return n.rowsExec, nil
 	}
-	scope := ParamScope
-	if n.useEMA {
-		scope = EMAScope
-	}
-	vars, err := n.Vars(scope)
+	vars, err := n.activeVars()
 	if err != nil {
 		return nil, err
 	}

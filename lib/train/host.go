@@ -37,23 +37,8 @@ func newHostBatch(B, xd, cd int) *hostBatch {
 		t: make([]float32, B), s: make([]float32, B)}
 }
 
-// hostValues copies the variables' values.
-func hostValues(vars []*model.Variable) ([][]float32, error) {
-	out := make([][]float32, len(vars))
-	for i, v := range vars {
-		t, err := v.Value()
-		if err != nil {
-			return nil, fmt.Errorf("train: reading %s: %w", v.Path(), err)
-		}
-		if out[i], err = tensors.CopyFlatData[float32](t); err != nil {
-			return nil, fmt.Errorf("train: reading %s: %w", v.Path(), err)
-		}
-	}
-	return out, nil
-}
-
 func newHostStep(st *state) (*hostStep, error) {
-	p, err := hostValues(st.params)
+	p, err := st.net.ParamValues(scorenet.ParamScope)
 	if err != nil {
 		return nil, err
 	}
@@ -73,14 +58,14 @@ func newHostStep(st *state) (*hostStep, error) {
 		return nil, fmt.Errorf("train: %w", err)
 	}
 	h := &hostStep{mlp: mlp, tr: mlp.NewTrainer(), params: mlp.Params()}
-	if h.m, err = hostValues(st.m); err != nil {
+	if h.m, err = st.net.ParamValues(adamMScope); err != nil {
 		return nil, err
 	}
-	if h.v, err = hostValues(st.v); err != nil {
+	if h.v, err = st.net.ParamValues(adamVScope); err != nil {
 		return nil, err
 	}
 	if st.ema != nil {
-		if h.ema, err = hostValues(st.ema); err != nil {
+		if h.ema, err = st.net.ParamValues(scorenet.EMAScope); err != nil {
 			return nil, err
 		}
 	}
