@@ -72,6 +72,39 @@ func TestFluxDataLinearTinyMesh(t *testing.T) {
 	}
 }
 
+// TestFluxDataNonlinearSolvers checks that the chord solver (the default)
+// and Newton give the same nonlinear data to the Newton tolerance, and that
+// the fluxes and noise are the same draws.
+func TestFluxDataNonlinearSolvers(t *testing.T) {
+	sets := map[string]*flux.Dataset{}
+	for _, solver := range []string{"chord", "newton"} {
+		dir := filepath.Join(t.TempDir(), solver)
+		args := []string{"flux", "data", "--problem", "nonlinear", "--nx", "34", "--ny", "8", "--noise", "0.05",
+			"--n-train", "12", "--n-test", "3", "--seed", "4", "--solver", solver, "--out", dir, "--quiet"}
+		var out, errb bytes.Buffer
+		if code := run(args, &out, &errb); code != 0 {
+			t.Fatalf("%s: exit %d: %s", solver, code, errb.String())
+		}
+		ds, err := flux.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sets[solver] = ds
+	}
+	a, b := sets["chord"], sets["newton"]
+	if !slices.Equal(a.Train.Q, b.Train.Q) || a.Meta.Problem != "nonlinear" {
+		t.Fatal("the two solvers were given different fluxes, or the problem is not nonlinear")
+	}
+	worst := 0.0
+	for i, v := range b.Train.ReadingsClean {
+		worst = max(worst, math.Abs(a.Train.ReadingsClean[i]-v)/(1+math.Abs(v)))
+	}
+	if worst > 1e-6 {
+		t.Errorf("chord and Newton readings differ by %.3g (relative), want ≤ 1e-6", worst)
+	}
+	t.Logf("chord vs Newton: largest relative difference %.3g", worst)
+}
+
 func TestFluxDataBadFlags(t *testing.T) {
 	dir := t.TempDir()
 	for _, bad := range [][]string{
@@ -82,6 +115,7 @@ func TestFluxDataBadFlags(t *testing.T) {
 		{"flux", "data", "--prior", "flat", "--out", dir},
 		{"flux", "data", "--n-train", "1", "--out", dir},
 		{"flux", "data", "--nx", "-3", "--out", dir},
+		{"flux", "data", "--problem", "nonlinear", "--solver", "picard", "--out", dir},
 		{"flux", "data"},
 	} {
 		var out, errb bytes.Buffer
