@@ -27,6 +27,7 @@ func init() {
 	fluxCommands["eval"] = command{name: "eval", summary: "posterior metrics (error, std, coverage, SBC) against true fluxes and a reference", run: runFluxEval}
 	fluxCommands["export"] = command{name: "export", summary: "copy a trained model's sampling weights (no optimiser state) into a new folder to commit or ship", run: runFluxExport}
 	fluxCommands["epochs"] = command{name: "epochs", summary: "error and spread against the exact posterior as a function of training length (one cell, several epochs)", runCtx: runFluxEpochs}
+	fluxCommands["fixed-mask"] = command{name: "fixed-mask", summary: "masked problem: the one model for every mask against a model trained on one fixed mask, both against that mask's exact posterior", runCtx: runFluxFixedMask}
 	fluxCommands["experiment"] = command{name: "experiment", summary: "the flux-inversion grid (linear or masked): data, models, posteriors, exact posteriors, tables, Figs 7-11 (masked: 13-14)", runCtx: runFluxExperiment}
 }
 
@@ -545,5 +546,61 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if arrayio.ReadJSON(filepath.Join(*out, "timing.json"), &tm) == nil {
 		fmt.Fprintf(stdout, "\nThis run: %.1fs on %d cores, backend %s; stage times in %s.\n", tm.Seconds["run/last"], tm.Cores, tm.Backend, filepath.Join(*out, "timing.json"))
 	}
+	return nil
+}
+
+func runFluxFixedMask(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := newFlagSet("flux fixed-mask", "beyond paper 6.2.1: train a model on data read through one fixed sensor mask and compare its posteriors, and those of the masked experiment's model for every mask, with the exact posterior of that mask on the same test cases", stderr)
+	presetName := fs.String("preset", "quick", "preset of the masked experiment whose data and training settings are used: quick, standard or paper")
+	seed := fs.Uint64("seed", 1, "random seed: the same as the masked experiment's that trained --one-model")
+	level := fs.Float64("level", 0.05, "noise level (the --one-model's)")
+	process := fs.String("process", "ve", "diffusion process of both models: ve or vp")
+	off := fs.String("off", fluxinv.SensorList(fluxinv.DefaultFixedMask()), "the sensors off in the fixed mask, comma-separated: b1-b15 (bottom row), t1-t15 (top row) or 0-based indices 0-29")
+	oneModel := fs.String("one-model", "", "model folder trained on every mask (required): the masked experiment's model of this level and process, e.g. figures/flux-masked-standard/models/ve-0.05")
+	out := fs.String("out", "", "study folder (required); what this preset, seed and mask made there is reused")
+	quiet := fs.Bool("quiet", false, "no progress bars")
+	if err := parseFlags(fs, args); err != nil {
+		return err
+	}
+	name, err := experiment.ParsePreset(*presetName)
+	if err != nil {
+		return usageErrorf("--preset: %v", err)
+	}
+	p, err := fluxinv.PresetForProblem(fluxinv.ProblemMasked, string(name))
+	if err != nil {
+		return usageErrorf("--preset: %v", err)
+	}
+	mask, err := fluxinv.ParseSensorList(*off)
+	if err != nil {
+		return usageErrorf("--off: %v", err)
+	}
+	if *process != "ve" && *process != "vp" {
+		return usageErrorf("--process must be ve or vp, got %q", *process)
+	}
+	if !(*level >= 0) || math.IsInf(*level, 0) {
+		return usageErrorf("--level must be a finite value >= 0, got %v", *level)
+	}
+	if *oneModel == "" {
+		return usageErrorf("--one-model is required (the masked experiment's model folder of this level and process)")
+	}
+	if st, err := os.Stat(*oneModel); err != nil || !st.IsDir() {
+		return usageErrorf("--one-model %s is not a folder", *oneModel)
+	}
+	if err := checkOutDir("--out", *out); err != nil {
+		return err
+	}
+	b, err := backend.New()
+	if err != nil {
+		return err
+	}
+	opt := fluxinv.FixedMaskOptions{Level: *level, Process: *process, Mask: mask, OneModel: *oneModel, Log: stderr}
+	if !*quiet {
+		opt.Progress = stderr
+	}
+	res, err := fluxinv.FixedMaskStudy(ctx, b, p, *seed, *out, opt)
+	if err != nil {
+		return err
+	}
+	fmt.Fprint(stdout, res.Markdown())
 	return nil
 }

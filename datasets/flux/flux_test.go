@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"reflect"
 	"slices"
 	"testing"
 )
@@ -277,6 +278,49 @@ func TestSaveLoad(t *testing.T) {
 	}
 }
 
+func ones(n int) []float64 {
+	v := make([]float64, n)
+	for i := range v {
+		v[i] = 1
+	}
+	return v
+}
+
+// TestFixedMask checks that a fixed mask is every sample's mask and that the
+// fluxes, noisy readings, noise std and scaling are those of the Bernoulli
+// masks of the same seed (only the masks and the off readings differ).
+func TestFixedMask(t *testing.T) {
+	fixed := ones(N)
+	for _, s := range []int{2, 5, 8, 17, 29} {
+		fixed[s] = 0
+	}
+	a := gen(t, Options{NTrain: 300, NTest: 40, NoiseLevel: 0.05, Masks: true, Seed: 4, Workers: 2})
+	b := gen(t, Options{NTrain: 300, NTest: 40, NoiseLevel: 0.05, Masks: true, FixedMask: fixed, Seed: 4, Workers: 2})
+	if !slices.Equal(a.Train.Q, b.Train.Q) || !slices.Equal(a.Test.ReadingsNoisy, b.Test.ReadingsNoisy) ||
+		a.Meta.NoiseStd != b.Meta.NoiseStd || !reflect.DeepEqual(a.Meta.Scaling, b.Meta.Scaling) {
+		t.Fatal("a fixed mask changed the fluxes, readings, noise std or scaling")
+	}
+	if !slices.Equal(b.Meta.FixedMask, fixed) || a.Meta.FixedMask != nil {
+		t.Errorf("meta fixed mask %v (Bernoulli: %v)", b.Meta.FixedMask, a.Meta.FixedMask)
+	}
+	for _, sp := range []Split{b.Train, b.Test} {
+		for i := 0; i < sp.N; i++ {
+			for j := 0; j < N; j++ {
+				k := i*N + j
+				if sp.Mask[k] != fixed[j] {
+					t.Fatalf("sample %d sensor %d: mask %v, want %v", i, j, sp.Mask[k], fixed[j])
+				}
+				if fixed[j] == 0 && sp.Readings[k] != DefaultOffValue {
+					t.Fatalf("sample %d sensor %d is off but reads %v", i, j, sp.Readings[k])
+				}
+			}
+		}
+	}
+	if slices.Equal(a.Train.Mask, b.Train.Mask) {
+		t.Error("Bernoulli masks equal the fixed ones")
+	}
+}
+
 func TestBadOptions(t *testing.T) {
 	nan := math.NaN()
 	for _, tc := range []struct {
@@ -292,6 +336,10 @@ func TestBadOptions(t *testing.T) {
 		{"unknown prior", Options{NTrain: 5, NTest: 1, Prior: PriorOptions{Kind: "banana"}}},
 		{"negative length", Options{NTrain: 5, NTest: 1, Prior: PriorOptions{LengthScale: -1}}},
 		{"negative workers", Options{NTrain: 5, NTest: 1, Workers: -1}},
+		{"fixed mask without masks", Options{NTrain: 5, NTest: 1, FixedMask: ones(N)}},
+		{"fixed mask of 29", Options{NTrain: 5, NTest: 1, Masks: true, FixedMask: ones(N - 1)}},
+		{"fixed mask with a 2", Options{NTrain: 5, NTest: 1, Masks: true, FixedMask: append(ones(N-1), 2)}},
+		{"fixed mask all off", Options{NTrain: 5, NTest: 1, Masks: true, FixedMask: make([]float64, N)}},
 	} {
 		if _, err := Generate(context.Background(), newFake(), tc.opts); err == nil {
 			t.Errorf("%s: no error", tc.name)

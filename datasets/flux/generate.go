@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"slices"
 	"sync"
 	"sync/atomic"
 
@@ -44,6 +45,13 @@ type Options struct {
 	Masks bool
 	// MaskProb is P(sensor on) (0 = DefaultMaskProb).
 	MaskProb float64
+	// FixedMask, if non-nil (30 values, 1 on, 0 off, at least one on; needs
+	// Masks), is every sample's mask instead of a Bernoulli draw: the data of
+	// one measurement operator, in the masked layout. The fluxes, noise and
+	// scaling are the same draws as with Bernoulli masks of the same seed
+	// (the masks have their own random stream), so a model trained on it can
+	// be compared case by case with a model trained on every mask.
+	FixedMask []float64
 	// OffValue is the scaled reading of an off sensor, set after scaling (our choice, theory eq. 100: −1).
 	// It is only used with Masks; nil means DefaultOffValue.
 	OffValue *float64
@@ -91,6 +99,7 @@ type Meta struct {
 	NoiseStd     float64      `json:"noise_std"`
 	Masks        bool         `json:"masks"`
 	MaskProb     float64      `json:"mask_prob"`
+	FixedMask    []float64    `json:"fixed_mask,omitempty"`
 	OffValue     float64      `json:"off_value"`
 	Prior        PriorOptions `json:"prior"`
 	PriorJitter  float64      `json:"prior_jitter"`
@@ -141,6 +150,14 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 	if !(opts.MaskProb > 0 && opts.MaskProb <= 1) {
 		return nil, fmt.Errorf("flux data: mask probability %v, want in (0, 1]", opts.MaskProb)
 	}
+	if opts.FixedMask != nil {
+		if err := CheckMask(opts.FixedMask); err != nil {
+			return nil, fmt.Errorf("flux data: fixed mask: %w", err)
+		}
+		if !opts.Masks {
+			return nil, fmt.Errorf("flux data: a fixed mask needs the masked layout (Masks)")
+		}
+	}
 	off := DefaultOffValue
 	if opts.OffValue != nil {
 		off = *opts.OffValue
@@ -185,7 +202,10 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 				noisy[k] += noiseStd * nr.NormFloat64()
 			}
 			mask[k] = 1
-			if opts.Masks && mr.Float64() >= opts.MaskProb {
+			switch {
+			case opts.FixedMask != nil:
+				mask[k] = opts.FixedMask[j]
+			case opts.Masks && mr.Float64() >= opts.MaskProb:
 				mask[k] = 0
 			}
 		}
@@ -215,7 +235,7 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 	ds := &Dataset{Meta: Meta{
 		Problem: problem, Physics: desc, NTrain: opts.NTrain, NTest: opts.NTest, Seed: opts.Seed,
 		NoiseLevel: opts.NoiseLevel, ReadingScale: scale, NoiseStd: noiseStd,
-		Masks: opts.Masks, MaskProb: opts.MaskProb, OffValue: off,
+		Masks: opts.Masks, MaskProb: opts.MaskProb, FixedMask: slices.Clone(opts.FixedMask), OffValue: off,
 		Prior: prior.Options(), PriorJitter: prior.Jitter(), Scaling: sc,
 		Arrays: ArrayNames(),
 		Layout: "row-major (n, 30); flux: bottom segments 1-15 left to right, then top 1-15; sensors: bottom row left to right, then top row",
@@ -226,6 +246,28 @@ func Generate(ctx context.Context, model SensorModel, opts Options) (*Dataset, e
 	ds.Test = Split{N: opts.NTest, Q: q[cut:], ReadingsClean: clean[cut:], ReadingsNoisy: noisy[cut:],
 		Readings: rs[cut:], QScaled: qs[cut:], Mask: mask[cut:]}
 	return ds, nil
+}
+
+// CheckMask checks a sensor mask: N values, each 1 (on) or 0 (off), at
+// least one on.
+func CheckMask(mask []float64) error {
+	if len(mask) != N {
+		return fmt.Errorf("mask has %d values, want %d (one per sensor)", len(mask), N)
+	}
+	on := 0
+	for i, v := range mask {
+		switch v {
+		case 1:
+			on++
+		case 0:
+		default:
+			return fmt.Errorf("mask[%d] = %v, want 0 (off) or 1 (on)", i, v)
+		}
+	}
+	if on == 0 {
+		return fmt.Errorf("every sensor of the mask is off")
+	}
+	return nil
 }
 
 // readingScale is sqrt(mean_j Var_j) over the n rows of r (population variance).

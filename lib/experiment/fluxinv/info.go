@@ -46,6 +46,9 @@ type Info struct {
 	Masks    bool    `json:"masks"`
 	MaskProb float64 `json:"mask_prob"`
 	OffValue float64 `json:"off_value"`
+	// FixedMask is the one mask of every training pair of a model trained
+	// on a single measurement operator (nil: Bernoulli(MaskProb) masks).
+	FixedMask []float64 `json:"fixed_mask,omitempty"`
 	// Prior and PriorJitter are the flux prior of the data (theory eqs. 93–94).
 	Prior       flux.PriorOptions `json:"prior"`
 	PriorJitter float64           `json:"prior_jitter"`
@@ -80,7 +83,7 @@ func InfoFromMeta(m flux.Meta) (Info, error) {
 	}
 	info := Info{Layout: InfoLayout, Problem: m.Problem, Physics: cfg,
 		NoiseLevel: m.NoiseLevel, NoiseStd: m.NoiseStd, ReadingScale: m.ReadingScale,
-		Masks: m.Masks, MaskProb: m.MaskProb, OffValue: m.OffValue,
+		Masks: m.Masks, MaskProb: m.MaskProb, OffValue: m.OffValue, FixedMask: m.FixedMask,
 		Prior: m.Prior, PriorJitter: m.PriorJitter, Scaling: m.Scaling,
 		DataSeed: m.Seed, DataRunID: m.RunID, NTrain: m.NTrain, NTest: m.NTest}
 	return info, info.Validate()

@@ -260,6 +260,8 @@ type runner struct {
 	timing  Timing
 	g       []float64
 	refDir  string
+	// fixedMask, if set, is the one mask of the data (FixedMaskStudy).
+	fixedMask []float64
 }
 
 func (r *runner) rec(stage string, inputs map[string]string) record {
@@ -462,6 +464,9 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	dir := DataDir(r.out, level)
 	recPath := dir + ".stage.json"
 	want := r.rec("data", map[string]string{"level": LevelLabel(level)})
+	if r.fixedMask != nil {
+		want.Inputs["fixed_mask"] = fmt.Sprint(r.fixedMask)
+	}
 	var have record
 	if arrayio.ReadJSON(recPath, &have) == nil && have.matches(want) {
 		if ds, err := flux.Load(dir); err == nil && ds.Meta.RunID == have.Output {
@@ -475,7 +480,7 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 		return nil, err
 	}
 	ds, err := flux.Generate(r.ctx, sm, flux.Options{NTrain: r.p.NTrain, NTest: r.p.NTest, NoiseLevel: level, Masks: r.p.Masks(),
-		Seed: seed, Workers: workers, Progress: r.bars})
+		FixedMask: r.fixedMask, Seed: seed, Workers: workers, Progress: r.bars})
 	if err != nil {
 		return nil, err
 	}
@@ -758,8 +763,13 @@ func maxOf(v []float64) float64 {
 
 // posterior returns the learnt posterior of a cell.
 func (r *runner) posterior(m *Model, ds *flux.Dataset, obs Observations, c Cell) (*CellResult, *Posterior, error) {
-	name := c.Name()
-	file := PosteriorPath(r.out, c)
+	return r.posteriorNamed(m, ds, obs, c, c.Name())
+}
+
+// posteriorNamed is posterior under another name than the cell's (a second
+// model of the same cell).
+func (r *runner) posteriorNamed(m *Model, ds *flux.Dataset, obs Observations, c Cell, name string) (*CellResult, *Posterior, error) {
+	file := filepath.Join(r.out, "posteriors", name+".npz")
 	want := r.rec("posterior", map[string]string{"data": ds.Meta.RunID, "model": m.Data.Fingerprint, "cell": name})
 	if cr, f := r.readCell(name, want, file); cr != nil {
 		return cr, f.Post, nil
