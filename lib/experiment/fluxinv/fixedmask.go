@@ -26,7 +26,7 @@ import (
 	"github.com/pdediff/pdediff/lib/plots"
 )
 
-// FixedMaskName is the figure (and table) name of the fixed-mask study.
+// FixedMaskName starts the names of the fixed-mask study's files.
 const FixedMaskName = "masked-fixed-mask"
 
 // DefaultFixedMask is the study's default measurement operator: every third
@@ -118,7 +118,7 @@ type FixedMaskOptions struct {
 }
 
 // FixedMaskResult is the outcome of the fixed-mask study
-// (fixed-mask.json): the same test cases, all read through one mask, by
+// (FixedMaskFile + ".json"): the same test cases, all read through one mask, by
 // the model trained on that mask alone (Fixed), by the model trained on
 // every mask (One) and by the exact posterior of that mask (Exact), with
 // the metrics of both models against the exact one.
@@ -150,8 +150,9 @@ type FixedMaskResult struct {
 // p.Cases test cases from that model and from the one-model opt.OneModel
 // (each case read through the mask), and the exact posterior of the mask
 // (ESS for the clipped prior; Gaussian at zero noise). Every product is
-// cached and an interrupted training resumes, as in Run. It writes
-// fixed-mask.json, fixed-mask.md and the figure FixedMaskName.
+// cached and an interrupted training resumes, as in Run; studies of other
+// processes or levels share the folder. It writes FixedMaskFile(process,
+// level) as .md (the table), .json (the result) and a figure (png, svg).
 func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed uint64, out string, opt FixedMaskOptions) (*FixedMaskResult, error) {
 	if p.Problem != ProblemMasked {
 		return nil, fmt.Errorf("fluxinv: the fixed-mask study is for the masked problem's preset (got the %s problem)", p.Problem)
@@ -269,9 +270,17 @@ func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed
 	return res, nil
 }
 
-// write writes fixed-mask.md, the figure and fixed-mask.json (last).
+// FixedMaskFile is the name (without extension) of the study's table
+// (.md), result (.json) and figure files of a process and level, e.g.
+// "masked-fixed-mask-ve-0.05".
+func FixedMaskFile(process string, level float64) string {
+	return FixedMaskName + "-" + process + "-" + LevelLabel(level)
+}
+
+// write writes the table, the figure and the result JSON (last).
 func (res *FixedMaskResult) write(out string) error {
-	if err := arrayio.WriteAtomic(filepath.Join(out, "fixed-mask.md"), func(w io.Writer) error {
+	name := FixedMaskFile(res.Process, res.Level)
+	if err := arrayio.WriteAtomic(filepath.Join(out, name+".md"), func(w io.Writer) error {
 		_, err := io.WriteString(w, res.Markdown())
 		return err
 	}); err != nil {
@@ -284,10 +293,10 @@ func (res *FixedMaskResult) write(out string) error {
 	if err := os.MkdirAll(FiguresDir(out), 0o755); err != nil {
 		return err
 	}
-	if _, err := f.Save(experiment.Env{Out: FiguresDir(out)}, FixedMaskName+"-"+res.Process+"-"+LevelLabel(res.Level)); err != nil {
+	if _, err := f.Save(experiment.Env{Out: FiguresDir(out)}, name); err != nil {
 		return err
 	}
-	return arrayio.WriteJSON(filepath.Join(out, "fixed-mask.json"), res)
+	return arrayio.WriteJSON(filepath.Join(out, name+".json"), res)
 }
 
 // Markdown renders the study as a table: one row per posterior.

@@ -139,11 +139,11 @@ func TestFixedMaskStudy(t *testing.T) {
 	if res.Fixed.Model == res.One.Model {
 		t.Error("both posteriors name the same model")
 	}
-	md, err := os.ReadFile(filepath.Join(out, "fixed-mask.md"))
+	md, err := os.ReadFile(filepath.Join(out, FixedMaskFile("ve", 0.2)+".md"))
 	if err != nil || !strings.Contains(string(md), "| model of this mask alone |") || !strings.Contains(string(md), "top sensor 14") {
 		t.Errorf("fixed-mask.md: %v\n%s", err, md)
 	}
-	if _, err := os.Stat(filepath.Join(FiguresDir(out), FixedMaskName+"-ve-0.2.png")); err != nil {
+	if _, err := os.Stat(filepath.Join(FiguresDir(out), FixedMaskFile("ve", 0.2)+".png")); err != nil {
 		t.Error(err)
 	}
 	// A rerun reuses the model and both posteriors.
