@@ -136,6 +136,19 @@ func TestFixedMaskStudy(t *testing.T) {
 			t.Errorf("%s: no comparison with the exact posterior", c.Name)
 		}
 	}
+	// The fixed-mask model takes only its own mask (NaN readings mark it).
+	y := append([]float64(nil), ds.Test.ReadingsNoisy[:D]...)
+	if _, err := NewObservations(fixed.Info, y, nil); err == nil || !strings.Contains(err.Error(), "one fixed mask") {
+		t.Errorf("all sensors on for a fixed-mask model: err %v", err)
+	}
+	for s, v := range mask {
+		if v == 0 {
+			y[s] = math.NaN()
+		}
+	}
+	if obs, err := NewObservations(fixed.Info, y, nil); err != nil || !slices.Equal(obs.Mask, mask) {
+		t.Errorf("NaN at the fixed mask's off sensors: err %v", err)
+	}
 	if res.Fixed.Model == res.One.Model {
 		t.Error("both posteriors name the same model")
 	}

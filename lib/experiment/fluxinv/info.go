@@ -150,7 +150,8 @@ type Observations struct {
 // Observations. A NaN reading marks an off sensor: it is accepted only by a
 // model trained with masks (the mask is then taken from the NaNs unless one is
 // given), and otherwise refused naming the first NaN. With a mask, every on
-// sensor must be finite. ±Inf is always refused.
+// sensor must be finite. ±Inf is always refused. A model trained on one
+// fixed mask (Info.FixedMask) takes only observations with that mask.
 func NewObservations(in Info, readings, mask []float64) (Observations, error) {
 	if len(readings) == 0 {
 		return Observations{}, fmt.Errorf("fluxinv: no readings (k = 0): want at least one row of %d sensors", D)
@@ -196,6 +197,15 @@ func NewObservations(in Info, readings, mask []float64) (Observations, error) {
 		}
 		if obs.Mask != nil && on {
 			obs.Mask[i] = 1
+		}
+	}
+	if fm := in.FixedMask; fm != nil {
+		for i, v := range obs.Mask {
+			if v != fm[i%D] {
+				state := map[bool]string{true: "on", false: "off"}
+				return Observations{}, fmt.Errorf("fluxinv: observation %d: %s is %s, but the model was trained on one fixed mask (sensors off: %s) and serves only that mask: give NaN readings (or a mask) for exactly those sensors",
+					i/D, SensorName(i%D), state[v == 1], SensorList(fm))
+			}
 		}
 	}
 	return obs, nil
