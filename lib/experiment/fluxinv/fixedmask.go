@@ -151,7 +151,8 @@ type FixedMaskResult struct {
 // (each case read through the mask), and the exact posterior of the mask
 // (ESS for the clipped prior; Gaussian at zero noise). Every product is
 // cached and an interrupted training resumes, as in Run; studies of other
-// processes or levels share the folder. It writes FixedMaskFile(process,
+// processes or levels share the folder, and a study of another mask in the
+// same folder makes its data and models again (the records name the mask). It writes FixedMaskFile(process,
 // level) as .md (the table), .json (the result) and a figure (png, svg).
 func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed uint64, out string, opt FixedMaskOptions) (*FixedMaskResult, error) {
 	if p.Problem != ProblemMasked {
