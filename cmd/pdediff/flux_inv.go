@@ -114,6 +114,7 @@ func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := newFlagSet("flux epochs", "train one cell of a preset (process x sampler at one noise level) for several training lengths and compare each learnt posterior with the exact one; writes epochs.json and the epochs-curve figure", stderr)
 	presetName := fs.String("preset", "quick", "base preset: quick, standard or paper (its data sizes, network, sampler settings)")
+	problem := fs.String("problem", "linear", "linear or masked (one model for every mask; each test case against the exact posterior of its own mask)")
 	level := fs.Float64("level", 0.05, "noise level (one of the preset's)")
 	process := fs.String("process", "ve", "forward process: ve or vp")
 	sampler := fs.String("sampler", "ode", "sampler column: ode or sde")
@@ -125,9 +126,15 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
+	if *problem != "linear" && *problem != fluxinv.ProblemMasked {
+		return usageErrorf("--problem must be linear or masked, got %q", *problem)
+	}
 	p, err := fluxPresetFlag(*presetName, 0)
 	if err != nil {
 		return err
+	}
+	if p, err = fluxinv.PresetForProblem(*problem, string(p.Name)); err != nil {
+		return usageErrorf("--problem: %v", err)
 	}
 	var epochs []int
 	for _, f := range strings.Split(*epochList, ",") {

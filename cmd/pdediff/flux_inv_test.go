@@ -261,6 +261,7 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"fixed-mask: process", []string{"flux", "fixed-mask", "--process", "sde", "--one-model", f.model, "--out", filepath.Join(dir, "x")}, "--process"},
 		{"fixed-mask: not a masked model", []string{"flux", "fixed-mask", "--level", "0.2", "--one-model", f.model, "--out", filepath.Join(dir, "x"), "--quiet"}, "every mask"},
 		{"eval: NaN truth", []string{"flux", "eval", "--posterior", out, "--truth", nan}, "not finite"},
+		{"epochs: nonlinear", []string{"flux", "epochs", "--problem", "nonlinear", "--out", filepath.Join(dir, "x")}, "--problem"},
 		{"epochs: decreasing", []string{"flux", "epochs", "--epochs", "30,10", "--out", filepath.Join(dir, "x")}, "increasing"},
 		{"epochs: not a number", []string{"flux", "epochs", "--epochs", "10,ten", "--out", filepath.Join(dir, "x")}, "not a positive integer"},
 		{"epochs: level not in preset", []string{"flux", "epochs", "--level", "0.3", "--out", filepath.Join(dir, "x")}, "not a cell of preset"},
