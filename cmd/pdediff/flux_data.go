@@ -160,13 +160,5 @@ func dataModel(cfg physics.Config, solver string) (flux.SensorModel, error) {
 	if cfg.Problem != physics.ProblemNonlinear || solver == "newton" {
 		return physics.New(cfg)
 	}
-	nm, err := physics.NewNonlinearModel(cfg)
-	if err != nil {
-		return nil, err
-	}
-	q0 := make([]float64, physics.NumSegments)
-	for i := range q0 {
-		q0[i] = flux.DefaultPriorOptions().Shift
-	}
-	return nm.Linearize(q0)
+	return flux.ChordModel(cfg)
 }

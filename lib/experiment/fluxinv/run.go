@@ -515,15 +515,7 @@ func (r *runner) sensorModel(level float64) (flux.SensorModel, int, uint64, erro
 		return sm, 1, experiment.SubSeed(r.seed, "data", LevelLabel(level)), err
 	}
 	seed := experiment.SubSeed(r.seed, "data")
-	nm, err := physics.NewNonlinearModel(cfg)
-	if err != nil {
-		return nil, 0, 0, err
-	}
-	q0 := make([]float64, D)
-	for i := range q0 {
-		q0[i] = flux.DefaultPriorOptions().Shift
-	}
-	lin, err := nm.Linearize(q0)
+	lin, err := flux.ChordModel(cfg)
 	if err != nil {
 		return nil, 0, 0, err
 	}
