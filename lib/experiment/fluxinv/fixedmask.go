@@ -8,7 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
-	"runtime"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -186,19 +186,8 @@ func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed
 	case one.Info.NoiseLevel != opt.Level:
 		return nil, fmt.Errorf("fluxinv: %s was trained at noise level %s, the study is at %s", opt.OneModel, LevelLabel(one.Info.NoiseLevel), LevelLabel(opt.Level))
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	log := opt.Log
-	if log == nil {
-		log = io.Discard
-	}
-	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: opt.Progress, fixedMask: mask,
-		timing: Timing{Cores: runtime.GOMAXPROCS(0), Backend: backend.Name(), Seconds: map[string]float64{}}}
-	_ = arrayio.ReadJSON(filepath.Join(out, "timing.json"), &r.timing)
-	if r.timing.Seconds == nil {
-		r.timing.Seconds = map[string]float64{}
-	}
+	r := newRunner(ctx, backend, p, seed, out, opt.Log, opt.Progress)
+	r.fixedMask = mask
 	start := time.Now()
 	ds, err := r.data(opt.Level)
 	if err != nil {
@@ -210,7 +199,7 @@ func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed
 	}
 	// The one-model's data must be these data with Bernoulli masks.
 	if rel := math.Abs(one.Info.NoiseStd-info.NoiseStd) / math.Max(info.NoiseStd, 1e-300); info.NoiseStd > 0 && rel > 1e-9 ||
-		fmt.Sprint(one.Info.Scaling) != fmt.Sprint(info.Scaling) || one.Info.DataSeed != info.DataSeed {
+		!reflect.DeepEqual(one.Info.Scaling, info.Scaling) || one.Info.DataSeed != info.DataSeed {
 		return nil, fmt.Errorf("fluxinv: %s was trained on other data than the masked %s run of seed %d (noise std %.6g against %.6g, data seed %d against %d); train it with `flux experiment --problem masked --preset %s --seed %d`",
 			opt.OneModel, p.Name, seed, one.Info.NoiseStd, info.NoiseStd, one.Info.DataSeed, info.DataSeed, p.Name, seed)
 	}
@@ -252,7 +241,7 @@ func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed
 		if err != nil {
 			return nil, err
 		}
-		cr.Name, cr.Reference = c.name, exCR.Name
+		cr.Reference = exCR.Name
 		if err := r.evaluate(cr, post, truths, exPost, priorStd); err != nil {
 			return nil, err
 		}
@@ -265,7 +254,7 @@ func FixedMaskStudy(ctx context.Context, backend compute.Backend, p Preset, seed
 	if err := res.write(out); err != nil {
 		return nil, err
 	}
-	if err := arrayio.WriteJSON(filepath.Join(out, "timing.json"), r.timing); err != nil {
+	if err := r.writeTiming(); err != nil {
 		return nil, err
 	}
 	return res, nil

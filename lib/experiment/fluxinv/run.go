@@ -264,6 +264,30 @@ type runner struct {
 	fixedMask []float64
 }
 
+// newRunner returns the runner of a run of p into out: a nil ctx is
+// context.Background, a nil log discards, and the wall times already in
+// out/timing.json are merged into.
+func newRunner(ctx context.Context, backend compute.Backend, p Preset, seed uint64, out string, log, bars io.Writer) *runner {
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if log == nil {
+		log = io.Discard
+	}
+	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: bars}
+	_ = arrayio.ReadJSON(filepath.Join(out, "timing.json"), &r.timing)
+	r.timing.Cores, r.timing.Backend = runtime.GOMAXPROCS(0), backend.Name()
+	if r.timing.Seconds == nil {
+		r.timing.Seconds = map[string]float64{}
+	}
+	return r
+}
+
+// writeTiming writes the merged wall times to out/timing.json.
+func (r *runner) writeTiming() error {
+	return arrayio.WriteJSON(filepath.Join(r.out, "timing.json"), r.timing)
+}
+
 func (r *runner) rec(stage string, inputs map[string]string) record {
 	return record{Stage: stage, Code: StageVersion, Preset: r.p, Seed: r.seed, Version: buildinfo.Version, Inputs: inputs}
 }
@@ -295,13 +319,6 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 	if err != nil {
 		return nil, err
 	}
-	if ctx == nil {
-		ctx = context.Background()
-	}
-	log := opt.Log
-	if log == nil {
-		log = io.Discard
-	}
 	// Peak memory: the draws of one learnt and two exact posteriors, a
 	// figure's worth more, and the data set.
 	post := float64(p.Cases) * float64(p.Draws) * D * 8
@@ -309,13 +326,8 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 		5*post+flux.EstimateBytes(p.NTrain, p.NTest), "use a smaller preset"); err != nil {
 		return nil, err
 	}
-	r := &runner{ctx: ctx, backend: backend, p: p, seed: seed, out: out, log: log, bars: opt.Progress, refDir: opt.Reference,
-		timing: Timing{Cores: runtime.GOMAXPROCS(0), Backend: backend.Name(), Seconds: map[string]float64{}}}
-	_ = arrayio.ReadJSON(filepath.Join(out, "timing.json"), &r.timing)
-	r.timing.Cores, r.timing.Backend = runtime.GOMAXPROCS(0), backend.Name()
-	if r.timing.Seconds == nil {
-		r.timing.Seconds = map[string]float64{}
-	}
+	r := newRunner(ctx, backend, p, seed, out, opt.Log, opt.Progress)
+	r.refDir = opt.Reference
 	start := time.Now()
 	for _, level := range p.Levels {
 		var todo []Cell
@@ -341,7 +353,7 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 		return nil, err
 	}
 	if !opt.NoFigures {
-		figs, err := WriteFigures(out, res, log)
+		figs, err := WriteFigures(out, res, r.log)
 		if err != nil {
 			return nil, err
 		}
@@ -350,7 +362,7 @@ func Run(ctx context.Context, backend compute.Backend, p Preset, seed uint64, ou
 	for _, f := range files {
 		res.Files = append(res.Files, r.rel(f))
 	}
-	if err := arrayio.WriteJSON(filepath.Join(out, "timing.json"), r.timing); err != nil {
+	if err := r.writeTiming(); err != nil {
 		return nil, err
 	}
 	// results.json last.
