@@ -123,6 +123,7 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	draws := fs.Int("draws", 0, "override the preset's draws per case")
 	seed := fs.Uint64("seed", 1, "random seed of the whole study")
 	out := fs.String("out", "", "study folder (required); one run folder e<epochs> per point, reused when complete")
+	resample := fs.Bool("mask-resample", false, "masked problem: draw a fresh sensor mask for a pair every time it enters a batch (ours; default: the preset's)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
@@ -153,6 +154,9 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if *draws > 0 {
 		p.Draws = *draws
+	}
+	if *resample {
+		p.MaskResample = true
 	}
 	if *out == "" {
 		return usageErrorf("--out is required")

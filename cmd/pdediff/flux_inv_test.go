@@ -265,6 +265,7 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"epochs: decreasing", []string{"flux", "epochs", "--epochs", "30,10", "--out", filepath.Join(dir, "x")}, "increasing"},
 		{"epochs: not a number", []string{"flux", "epochs", "--epochs", "10,ten", "--out", filepath.Join(dir, "x")}, "not a positive integer"},
 		{"epochs: level not in preset", []string{"flux", "epochs", "--level", "0.3", "--out", filepath.Join(dir, "x")}, "not a cell of preset"},
+		{"epochs: mask resampling on the linear problem", []string{"flux", "epochs", "--mask-resample", "--out", filepath.Join(dir, "x")}, "mask_resample needs the masked problem"},
 	} {
 		code, _, e := runFlux(t, c.args...)
 		t.Logf("%s: exit %d: %s", c.name, code, strings.TrimSpace(e))

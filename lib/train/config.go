@@ -91,6 +91,9 @@ type Config struct {
 	TimeSampling string `json:"time_sampling"`
 	// TimeEps is the lower time bound of TimeUniformEps and TimeLogMix (default 1e-3).
 	TimeEps float64 `json:"time_eps"`
+	// Augment names Data.Augment ("" = none); it is recorded with checkpoints,
+	// and a run is only resumed with the same name.
+	Augment string `json:"augment,omitempty"`
 	// StepsPerExec is the number K of optimiser steps unrolled in one graph
 	// execution (default 8). Any K gives the same result up to float rounding;
 	// larger K amortises the backend's per-execution overhead but compiles a

@@ -31,6 +31,7 @@ const (
 const (
 	streamShuffle = 0x5f_0001 << 32
 	streamNoise   = 0x5f_0002 << 32
+	streamAugment = 0x5f_0003 << 32
 )
 
 // LossFile is the loss history written beside a checkpoint (one float64 per step).
@@ -43,6 +44,13 @@ type Data struct {
 	X    []float64
 	Cond []float64
 	N    int
+	// Augment, when non-nil, redraws the conditioning of a row each time the
+	// row enters a batch: it writes row's conditioning (CondDim values) into
+	// cond using rng, a stream that depends only on (Config.Seed, step), so
+	// runs stay reproducible and resumable. It is called from one goroutine at
+	// a time. Config.Augment must name it (recorded with checkpoints). The
+	// masked flux data use it to draw a fresh sensor mask per visit.
+	Augment func(rng *rand.Rand, row int, cond []float64)
 }
 
 // MaxDataMagnitude is the largest |value| Data.Validate accepts in x or the
@@ -115,6 +123,9 @@ func Train(ctx context.Context, net *scorenet.Net, proc sde.Process, data Data, 
 	ncfg := net.Config()
 	if err := data.Validate(ncfg); err != nil {
 		return nil, err
+	}
+	if (data.Augment != nil) != (cfg.Augment != "") {
+		return nil, fmt.Errorf("train: Config.Augment %q and Data.Augment (set: %v) must come together", cfg.Augment, data.Augment != nil)
 	}
 	T := proc.T()
 	if !(T > 0) || math.IsInf(T, 0) {
@@ -289,6 +300,8 @@ func checkResume(net *scorenet.Net, cfg Config, step int64) error {
 		return fmt.Errorf("train: resuming a run saved with batch size %d using batch size %d", old.BatchSize, cfg.BatchSize)
 	case (old.EMADecay > 0) != (cfg.EMADecay > 0):
 		return fmt.Errorf("train: resuming a run saved with EMA decay %v using %v", old.EMADecay, cfg.EMADecay)
+	case old.Augment != cfg.Augment:
+		return fmt.Errorf("train: resuming a run saved with augmentation %q using %q", old.Augment, cfg.Augment)
 	}
 	return nil
 }
@@ -307,6 +320,7 @@ type batcher struct {
 
 	epoch int64
 	perm  []int
+	aug   []float64 // one row of Data.Augment's conditioning
 }
 
 // fill writes step j's inputs into xt, cond, t, s, z (float32, feature-major:
@@ -327,6 +341,7 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 	p := int(j % int64(b.spe))
 	rows := b.perm[p*b.B : (p+1)*b.B]
 	rng := rand.New(rand.NewPCG(b.seed, streamNoise^uint64(j)))
+	var ar *rand.Rand // Data.Augment's stream of step j
 	xd, cd := b.cfg.XDim, b.cfg.CondDim()
 	for i, r := range rows {
 		ti := b.time(rng.Float64())
@@ -337,8 +352,19 @@ func (b *batcher) fill(j int64, xt, cond, t, s, z []float32) {
 			z[d*b.B+i] = float32(zi)
 			xt[d*b.B+i] = float32(mi*b.data.X[r*xd+d] + si*zi) // theory eq. 31
 		}
+		src := b.data.Cond[r*cd : (r+1)*cd]
+		if b.data.Augment != nil {
+			if ar == nil {
+				ar = rand.New(rand.NewPCG(b.seed, streamAugment^uint64(j)))
+			}
+			if len(b.aug) != cd {
+				b.aug = make([]float64, cd)
+			}
+			b.data.Augment(ar, r, b.aug)
+			src = b.aug
+		}
 		for d := range cd {
-			cond[d*b.B+i] = float32(b.data.Cond[r*cd+d])
+			cond[d*b.B+i] = float32(src[d])
 		}
 	}
 }

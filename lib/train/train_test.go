@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -160,6 +161,18 @@ func TestConditionalLearnsYDependence(t *testing.T) {
 	if _, err := Train(context.Background(), net, proc, data, Config{Epochs: 300, BatchSize: 500, Seed: 4, LearningRate: 2e-3, EMADecay: 0.995, StepsPerExec: 10}); err != nil {
 		t.Fatal(err)
 	}
+	worst := conditionalScoreError(t, net, a, sigma)
+	// Measured: 0.069 (seed 4); ignoring y gives errors of order a·|y|/sd ≈ 1.
+	if worst > 0.12 {
+		t.Errorf("worst scaled conditional score error %.3f > 0.12", worst)
+	}
+}
+
+// conditionalScoreError is the worst error, in units of the marginal std, of
+// net's EMA score against the exact score of x | y ~ N(a·y, σ²) at y = −0.8,
+// 0, 0.8 and t = 0.2, 0.5.
+func conditionalScoreError(t *testing.T, net *scorenet.Net, a, sigma float64) float64 {
+	t.Helper()
 	if err := net.SetUseEMA(true); err != nil {
 		t.Fatal(err)
 	}
@@ -185,10 +198,7 @@ func TestConditionalLearnsYDependence(t *testing.T) {
 			}
 		}
 	}
-	// Measured: 0.069 (seed 4); ignoring y gives errors of order a·|y|/sd ≈ 1.
-	if worst > 0.12 {
-		t.Errorf("worst scaled conditional score error %.3f > 0.12", worst)
-	}
+	return worst
 }
 
 func TestDeterministicAndStepsPerExecEquivalent(t *testing.T) {
@@ -522,5 +532,96 @@ func TestEnginesTrainAlike(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestAugmentRedrawsConditioning checks Data.Augment: every batch row's
+// conditioning is the function's output for that row, drawn from a stream of
+// (seed, step) alone (the same step gives the same batch, other steps other
+// draws), x_t, t and z are those of the run without it, and a network trained
+// with conditioning that only Augment reveals learns it.
+func TestAugmentRedrawsConditioning(t *testing.T) {
+	const n, B = 40, 8
+	x := make([]float64, n)
+	for i := range x {
+		x[i] = float64(i)
+	}
+	reveal := func(rng *rand.Rand, row int, cond []float64) { cond[0], cond[1] = float64(row), rng.Float64() }
+	cfg := scorenet.Config{XDim: 1, YDim: 2, HiddenLayers: 1, Width: 4}
+	mk := func(aug func(*rand.Rand, int, []float64)) *batcher {
+		return &batcher{data: Data{X: x, Cond: make([]float64, 2*n), N: n, Augment: aug}, cfg: cfg, proc: proc,
+			seed: 7, B: B, spe: n / B, T: 1, epoch: -1}
+	}
+	type batch struct{ xt, cond, t, s, z []float32 }
+	fill := func(b *batcher, j int64) batch {
+		o := batch{make([]float32, B), make([]float32, 2*B), make([]float32, B), make([]float32, B), make([]float32, B)}
+		b.fill(j, o.xt, o.cond, o.t, o.s, o.z)
+		return o
+	}
+	plain, aug := mk(nil), mk(reveal)
+	for j := int64(0); j < 12; j++ {
+		p, a := fill(plain, j), fill(aug, j)
+		for i := range B {
+			if p.xt[i] != a.xt[i] || p.t[i] != a.t[i] || p.z[i] != a.z[i] || p.cond[i] != 0 {
+				t.Fatalf("step %d row %d: augmentation changed x_t, t or z, or plain conditioning is not the data's", j, i)
+			}
+			row := aug.perm[int(j%int64(aug.spe))*B+i]
+			if a.cond[i] != float32(row) {
+				t.Fatalf("step %d row %d: conditioning %v, want the row index %d", j, i, a.cond[i], row)
+			}
+		}
+		if again := fill(mk(reveal), j); !slices.Equal(again.cond, a.cond) {
+			t.Fatalf("step %d: a fresh batcher draws other conditioning", j)
+		}
+		if j > 0 {
+			if prev := fill(mk(reveal), j-1); slices.Equal(prev.cond[B:], a.cond[B:]) {
+				t.Fatalf("steps %d and %d draw the same augmentation", j-1, j)
+			}
+		}
+	}
+
+	// Learning: x | y ~ N(a·y, σ²) with y stored nowhere but in Augment.
+	be := testBackend(t)
+	const a, sigma = 2.0, 0.3
+	rng := rand.New(rand.NewPCG(5, 6))
+	m := 4000
+	ys := make([]float64, m)
+	data := Data{X: make([]float64, m), Cond: make([]float64, m), N: m,
+		Augment: func(_ *rand.Rand, row int, cond []float64) { cond[0] = ys[row] }}
+	for i := range m {
+		ys[i] = 2*rng.Float64() - 1
+		data.X[i] = a*ys[i] + sigma*rng.NormFloat64()
+	}
+	net, _ := scorenet.New(be, scorenet.Config{XDim: 1, YDim: 1, HiddenLayers: 2, Width: 64}, 3)
+	tc := Config{Epochs: 300, BatchSize: 500, Seed: 4, LearningRate: 2e-3, EMADecay: 0.995, StepsPerExec: 10, Augment: "reveal-y"}
+	if _, err := Train(context.Background(), net, proc, data, tc); err != nil {
+		t.Fatal(err)
+	}
+	// Measured: as TestConditionalLearnsYDependence; without y the error is ≈ 1.
+	if worst := conditionalScoreError(t, net, a, sigma); worst > 0.12 {
+		t.Errorf("worst scaled conditional score error %.3f > 0.12 (the y revealed only by Augment is not learnt)", worst)
+	}
+
+	// Config.Augment and Data.Augment come together; resuming needs the same name.
+	bad := tc
+	bad.Augment = ""
+	if _, err := Train(context.Background(), net, proc, data, bad); err == nil || !strings.Contains(err.Error(), "must come together") {
+		t.Errorf("Data.Augment without Config.Augment: %v", err)
+	}
+	dir := filepath.Join(t.TempDir(), "run")
+	first, _ := scorenet.New(be, scorenet.Config{XDim: 1, YDim: 1, HiddenLayers: 1, Width: 8}, 3)
+	short := tc
+	short.Epochs, short.CheckpointDir = 1, dir
+	if _, err := Train(context.Background(), first, proc, data, short); err != nil {
+		t.Fatal(err)
+	}
+	loaded, err := scorenet.Load(be, dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := short
+	other.Epochs, other.Augment = 2, "another"
+	if _, err := Train(context.Background(), loaded, proc, data, other); err == nil || !strings.Contains(err.Error(), "augmentation") {
+		t.Errorf("resume with another augmentation: %v", err)
 	}
 }

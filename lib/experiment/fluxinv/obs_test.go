@@ -3,6 +3,7 @@ package fluxinv
 import (
 	"context"
 	"math"
+	"math/rand/v2"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -320,5 +321,69 @@ func TestMaskedModelEndToEnd(t *testing.T) {
 	}
 	if !(meanAbs(ex.Std) > meanAbs(full.Std)) {
 		t.Errorf("masked exact std %.4f not above the all-on std %.4f", meanAbs(ex.Std), meanAbs(full.Std))
+	}
+}
+
+// TestMaskResampler checks the conditioning TrainSettings.MaskResample
+// draws: the mask law is Bernoulli(MaskProb) per sensor, an on sensor reads
+// the pair's scaled noisy reading (the data set's own conditioning where its
+// mask is on too), an off sensor the off value; data without drawn masks are
+// refused.
+func TestMaskResampler(t *testing.T) {
+	ds := genData(t, 200, 5, 0.05, true, 3)
+	aug, err := MaskResampler(ds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	base := TrainData(ds).Cond
+	rng := rand.New(rand.NewPCG(1, 2))
+	cond := make([]float64, 2*D)
+	on, total, agree := 0, 0, 0
+	for r := 0; r < ds.Train.N; r++ {
+		for range 5 {
+			aug(rng, r, cond)
+			for j := 0; j < D; j++ {
+				total++
+				switch cond[D+j] {
+				case 1:
+					on++
+					if ds.Train.Mask[r*D+j] == 1 {
+						agree++
+						if cond[j] != base[r*2*D+j] {
+							t.Fatalf("row %d sensor %d: resampled on-reading %v, data set's %v", r, j, cond[j], base[r*2*D+j])
+						}
+					}
+					if cond[j] < -1-1e-9 || cond[j] > 1+1e-9 {
+						t.Fatalf("row %d sensor %d: scaled reading %v outside the training range", r, j, cond[j])
+					}
+				case 0:
+					if cond[j] != ds.Meta.OffValue {
+						t.Fatalf("row %d sensor %d: off sensor reads %v, want the off value %v", r, j, cond[j], ds.Meta.OffValue)
+					}
+				default:
+					t.Fatalf("row %d: mask value %v", r, cond[D+j])
+				}
+			}
+		}
+	}
+	// 30,000 Bernoulli(0.7) draws: std of the fraction 0.0026.
+	if f := float64(on) / float64(total); math.Abs(f-ds.Meta.MaskProb) > 0.012 {
+		t.Errorf("fraction on %.4f, want %v", f, ds.Meta.MaskProb)
+	}
+	if agree == 0 {
+		t.Error("no resampled on-sensor was on in the data set's mask")
+	}
+	for _, c := range []struct {
+		name string
+		ds   *flux.Dataset
+		want string
+	}{
+		{"plain", genData(t, 20, 2, 0.05, false, 3), "needs a masked data set"},
+		{"fixed", func() *flux.Dataset { d := genData(t, 20, 2, 0.05, true, 3); d.Meta.FixedMask = onesMask(1); return d }(), "one fixed mask"},
+		{"nil", nil, "no data set"},
+	} {
+		if _, err := MaskResampler(c.ds); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want %q", c.name, err, c.want)
+		}
 	}
 }

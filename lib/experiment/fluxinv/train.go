@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"math/rand/v2"
 
 	"github.com/gomlx/compute"
 
@@ -38,6 +39,12 @@ type TrainSettings struct {
 	TimeEps      float64 `json:"time_eps,omitempty"`
 	// LRSchedule is "" (constant, the paper's) or "cosine" (lib/train).
 	LRSchedule string `json:"lr_schedule,omitempty"`
+	// MaskResample (masked data only; ours, not the paper's) draws a fresh
+	// Bernoulli(MaskProb) sensor mask for a training pair every time it enters
+	// a batch, instead of the one mask the data set drew for it (theory §7.6):
+	// the network then sees each flux field under many masks. The readings of
+	// the off sensors are masked from the pair's full noisy readings.
+	MaskResample bool `json:"mask_resample,omitempty"`
 }
 
 // netConfig is the network of the settings (dimensions come from the data).
@@ -47,8 +54,12 @@ func (ts TrainSettings) netConfig() scorenet.Config {
 
 // trainConfig is the optimiser configuration of the settings with the given seed.
 func (ts TrainSettings) trainConfig(seed uint64) train.Config {
-	return train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
+	c := train.Config{Epochs: ts.Epochs, BatchSize: ts.BatchSize, LearningRate: ts.LR, EMADecay: ts.EMADecay,
 		TimeSampling: ts.TimeSampling, TimeEps: ts.TimeEps, LRSchedule: ts.LRSchedule, Seed: seed}
+	if ts.MaskResample {
+		c.Augment = AugmentMaskResample
+	}
+	return c
 }
 
 // Validate checks the settings: epochs, batch size, learning rate, layers and
@@ -105,6 +116,42 @@ func TrainData(ds *flux.Dataset) train.Data {
 	return train.Data{X: s.QScaled, Cond: cond, N: s.N}
 }
 
+// AugmentMaskResample is the train.Config.Augment name of
+// TrainSettings.MaskResample.
+const AugmentMaskResample = "mask-resample"
+
+// MaskResampler returns the train.Data.Augment of TrainSettings.MaskResample
+// for a masked data set: each call draws η_i ~ Bernoulli(MaskProb) for the
+// 30 sensors (the law of the data set's own masks, theory eq. 99) and writes
+// the row's conditioning: the scaled noisy readings with the off sensors at
+// the off value, then η (theory eq. 100). It refuses data without masks and
+// fixed-mask data (whose mask is not drawn).
+func MaskResampler(ds *flux.Dataset) (func(rng *rand.Rand, row int, cond []float64), error) {
+	switch {
+	case ds == nil:
+		return nil, fmt.Errorf("fluxinv: no data set")
+	case !ds.Meta.Masks:
+		return nil, fmt.Errorf("fluxinv: mask resampling needs a masked data set (flux data --masks); %s has none", ds.Meta.RunID)
+	case ds.Meta.FixedMask != nil:
+		return nil, fmt.Errorf("fluxinv: mask resampling draws masks, but data set %s reads every pair through one fixed mask", ds.Meta.RunID)
+	}
+	s := ds.Train
+	full := make([]float64, len(s.ReadingsNoisy))
+	if err := ds.Meta.Scaling.Readings.Apply(s.ReadingsNoisy, full); err != nil {
+		return nil, fmt.Errorf("fluxinv: mask resampling: %w", err)
+	}
+	p, off := ds.Meta.MaskProb, ds.Meta.OffValue
+	return func(rng *rand.Rand, row int, cond []float64) {
+		for j := 0; j < D; j++ {
+			if rng.Float64() < p {
+				cond[j], cond[D+j] = full[row*D+j], 1
+			} else {
+				cond[j], cond[D+j] = off, 0
+			}
+		}
+	}, nil
+}
+
 // Train trains (or resumes, or returns when complete) the conditional score
 // model of a flux data set under the process proc into dir by denoising score
 // matching (theory eq. 61). The model folder records the data's Info, so it
@@ -138,7 +185,13 @@ func Train(ctx context.Context, backend compute.Backend, ds *flux.Dataset, proc 
 		InitSeed: experiment.SubSeed(seed, "init", pl),
 		Run:      run,
 	}
-	m, mi, err := model.TrainOrResume(ctx, backend, dir, spec, TrainData(ds), progress)
+	data := TrainData(ds)
+	if ts.MaskResample {
+		if data.Augment, err = MaskResampler(ds); err != nil {
+			return nil, res, err
+		}
+	}
+	m, mi, err := model.TrainOrResume(ctx, backend, dir, spec, data, progress)
 	res.Steps, res.FinalLoss, res.Resumed, res.Seconds = mi.Steps, mi.FinalLoss, mi.Resumed, mi.Seconds
 	if err != nil {
 		return nil, res, fmt.Errorf("fluxinv: %w", err)
