@@ -59,7 +59,23 @@ type ESSOptions struct {
 	Init [][]float64
 	// Workers is the number of goroutines running chains (0 = 1).
 	Workers int
+	// Independence adds to every iteration, after the elliptical slice
+	// update, an independence Metropolis–Hastings proposal f' drawn from a
+	// multivariate t with IndependenceDOF degrees of freedom, centred at the
+	// round's ellipse mean with the ellipse's covariance before inflation
+	// (S_e/λ²), accepted with probability min(1, π(f')g(f)/(π(f)g(f'))) for
+	// the target π and the proposal density g (one log-likelihood evaluation
+	// per iteration). The slice moves are local; these jumps let a chain
+	// leave a region that the slice moves cross slowly, wherever the adapted
+	// ellipse puts mass. The t's tails keep π/g bounded where the target is
+	// wider than the ellipse, and no inflation keeps the acceptance up in
+	// many dimensions. Both moves leave the target invariant.
+	Independence bool
 }
+
+// IndependenceDOF is the degrees of freedom of the multivariate t of
+// ESSOptions.Independence.
+const IndependenceDOF = 7
 
 // ESSResult holds the draws and diagnostics of LinearGaussian.ESS.
 type ESSResult struct {
@@ -89,6 +105,9 @@ type ESSResult struct {
 	// Collapsed counts iterations whose shrinking bracket reached zero width
 	// without an accepted proposal (the chain then stays put); it should be 0.
 	Collapsed int
+	// IndependenceAcceptance is the fraction of ESSOptions.Independence
+	// proposals accepted over all chains and rounds (0 without them).
+	IndependenceAcceptance float64
 	// Ellipse is the ellipse prior of the final round.
 	Ellipse Gaussian
 }
@@ -195,7 +214,7 @@ func (p *LinearGaussian) ESS(y []float64, opt ESSOptions) (*ESSResult, error) {
 	sh := &essShared{p: p, mean: mean, clip: opt.Clip, ll: ll, lg: lg, gaussian: opt.LogLik == nil && !opt.Clip}
 	ch := make([]*essChain, chains)
 	for c := range ch {
-		ch[c] = &essChain{essShared: sh, rng: rand.New(rand.NewPCG(opt.Seed, streamChain+uint64(c)))}
+		ch[c] = &essChain{essShared: sh, rng: rand.New(rand.NewPCG(opt.Seed, streamChain+uint64(c))), imh: opt.Independence}
 		ch[c].init(d)
 		if opt.Init != nil {
 			copy(ch[c].f, opt.Init[c])
@@ -219,9 +238,15 @@ func (p *LinearGaussian) ESS(y []float64, opt ESSOptions) (*ESSResult, error) {
 			}
 		}
 	}
+	var jumps, tried int64
 	for _, c := range ch {
 		res.LogLikEvals += c.evals
 		res.Collapsed += c.collapsed
+		jumps += c.jumps
+		tried += c.tried
+	}
+	if tried > 0 {
+		res.IndependenceAcceptance = float64(jumps) / float64(tried)
 	}
 	res.EvalsPerIteration = float64(res.LogLikEvals) / float64(chains*rounds*iters)
 	if res.RHat, err = SplitRHat(res.Draws, chains, perChain, d); err != nil {
@@ -279,7 +304,9 @@ type ellipse struct {
 	// posterior marks N(m, λ²S), whose correction −½(1 − λ⁻²)(f − m)ᵀS⁻¹(f − m)
 	// needs one solve (none for λ = 1).
 	posterior bool
-	lambda    float64
+	// lambda is the inflation λ of the ellipse's covariance (1 for a
+	// user-given ellipse).
+	lambda float64
 }
 
 // newEllipse validates and factorises a user-given ellipse prior.
@@ -301,7 +328,7 @@ func newEllipse(g Gaussian, d int) (*ellipse, error) {
 	if !ok {
 		return nil, fmt.Errorf("posterior: ESS ellipse covariance is not positive definite")
 	}
-	return &ellipse{mean: append([]float64(nil), g.Mean...), l: l}, nil
+	return &ellipse{mean: append([]float64(nil), g.Mean...), l: l, lambda: 1}, nil
 }
 
 // fitEllipse returns N(m̂, λ²Ŝ) fitted to the rows of latent (n×d).
@@ -316,7 +343,7 @@ func fitEllipse(latent []float64, d int, lambda float64) (*ellipse, error) {
 	if !ok {
 		return nil, fmt.Errorf("posterior: ESS adaptation: the covariance of the pilot draws is not positive definite")
 	}
-	return &ellipse{mean: m, l: l}, nil
+	return &ellipse{mean: m, l: l, lambda: lambda}, nil
 }
 
 // gaussian returns the ellipse prior as a Gaussian.
@@ -404,6 +431,8 @@ type essChain struct {
 	lr                       float64 // log R of the current state
 	evals                    int64
 	collapsed                int
+	imh                      bool  // ESSOptions.Independence
+	jumps, tried             int64 // accepted and tried independence proposals
 }
 
 func (c *essChain) init(d int) {
@@ -423,6 +452,9 @@ func (c *essChain) run(e *ellipse, k, burnIn, thin, perChain int, draws, latent 
 	kept := 0
 	for it := 0; kept < perChain; it++ {
 		c.step(e)
+		if c.imh {
+			c.jump(e)
+		}
 		if it >= burnIn && (it-burnIn)%thin == thin-1 {
 			row := (k*perChain + kept) * d
 			copy(latent[row:row+d], c.f)
@@ -504,5 +536,39 @@ func (c *essChain) step(e *ellipse) {
 			return
 		}
 		theta = lo + (hi-lo)*rng.Float64()
+	}
+}
+
+// jump is one independence Metropolis–Hastings update of c.f
+// (ESSOptions.Independence). The proposal is f' = m_e + (L_e z)·√(ν/w)/λ with
+// z ~ N(0, I), w ~ χ²_ν: a t_ν with scale S_e/λ². With Q(f) = |L_e⁻¹(f − m_e)|²
+// the target is log π(f) = log R(f) − ½Q(f) and the proposal
+// log g(f) = −½(ν + d) log(1 + λ²Q(f)/ν), up to constants.
+func (c *essChain) jump(e *ellipse) {
+	const nu = IndependenceDOF
+	d := len(c.f)
+	w := 0.0
+	for range nu {
+		v := c.rng.NormFloat64()
+		w += v * v
+	}
+	sc := math.Sqrt(nu/w) / e.lambda
+	e.centred(c.rng, c.z, c.prop)
+	zz := 0.0
+	for i, v := range c.z {
+		zz += v * v
+		c.prop[i] = e.mean[i] + sc*c.prop[i]
+	}
+	logW := func(lr, q float64) float64 {
+		return lr - 0.5*q + 0.5*float64(nu+d)*math.Log1p(e.lambda*e.lambda*q/nu)
+	}
+	qNew := sc * sc * zz
+	qOld := c.quad(e.l, e.mean, c.f)
+	lr := c.logR(e, c.prop)
+	c.tried++
+	if math.Log(c.rng.Float64()) < logW(lr, qNew)-logW(c.lr, qOld) {
+		copy(c.f, c.prop)
+		c.lr = lr
+		c.jumps++
 	}
 }

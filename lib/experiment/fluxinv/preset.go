@@ -90,6 +90,9 @@ type ESSSettings struct {
 	// inflation (lib/posterior ESSOptions).
 	Adapt   int     `json:"adapt"`
 	Inflate float64 `json:"inflate"`
+	// Independence adds an independence Metropolis–Hastings jump from the
+	// ellipse to every iteration (lib/posterior ESSOptions.Independence).
+	Independence bool `json:"independence,omitempty"`
 }
 
 // DefaultESS are the settings lib/posterior documents for this problem: 4
@@ -292,6 +295,8 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
 	case p.MeshNX < 0 || p.MeshNY < 0 || (p.MeshNX == 0) != (p.MeshNY == 0):
 		return fmt.Errorf("fluxinv: preset %q: mesh %d × %d (both > 0, or both 0 for the default)", p.Name, p.MeshNX, p.MeshNY)
+	case p.MaskResample && p.Problem != ProblemMasked:
+		return fmt.Errorf("fluxinv: preset %q: mask_resample needs the masked problem, not %q", p.Name, p.Problem)
 	}
 	if p.Problem == physics.ProblemNonlinear {
 		switch {

@@ -31,6 +31,9 @@ type ReferenceReport struct {
 	// iteration and Collapsed the ESS iterations without an accepted move.
 	EvalsPerIteration float64 `json:"evals_per_iteration"`
 	Collapsed         int     `json:"collapsed"`
+	// IndependenceAcceptance is the mean over cases of the accepted fraction
+	// of the independence jumps (ESSSettings.Independence; 0 without them).
+	IndependenceAcceptance float64 `json:"independence_acceptance,omitempty"`
 }
 
 // NonlinearReference draws n samples from the posterior of the nonlinear
@@ -74,6 +77,7 @@ func NonlinearReference(ctx context.Context, in Info, obs Observations, n int, e
 	start := time.Now()
 	p := &Posterior{K: obs.K, N: n, Q: make([]float64, obs.K*n*D), NFE: make([]int, obs.K), RHat: make([]float64, obs.K)}
 	var solves, chord, evals, fallbacks, failures, collapsed, iters atomic.Int64
+	accept := make([]float64, obs.K)
 	if j, err := eachCase(ctx, obs.K, func(j int) error {
 		y := obs.Readings[j*D : (j+1)*D]
 		lin, lg, yShift, k, err := linearisedPosterior(model, prior, prior.Mean, y, in.NoiseStd)
@@ -110,6 +114,7 @@ func NonlinearReference(ctx context.Context, in Info, obs Observations, n int, e
 		}
 		solves.Add(r.LogLikEvals)
 		collapsed.Add(int64(r.Collapsed))
+		accept[j] = r.IndependenceAcceptance
 		iters.Add(int64(r.Chains * r.Rounds * r.Iterations))
 		p.NFE[j] += k
 		return nil
@@ -127,6 +132,9 @@ func NonlinearReference(ctx context.Context, in Info, obs Observations, n int, e
 	}
 	if it := iters.Load(); it > 0 {
 		rep.EvalsPerIteration = float64(evals.Load()) / float64(it)
+	}
+	for _, a := range accept {
+		rep.IndependenceAcceptance += a / float64(obs.K)
 	}
 	return p, rep, nil
 }
@@ -191,7 +199,7 @@ func essDraws(p *Posterior, j int, lg *posterior.LinearGaussian, y []float64, n 
 	}
 	thin := max(1, (ess.Iterations+per-1)/per)
 	r, err := lg.ESS(y, posterior.ESSOptions{Chains: chains, Samples: per, BurnIn: ess.BurnIn, Thin: thin,
-		Seed: ObservationSeed(seed, j), Clip: true, Inflate: ess.Inflate, Adapt: ess.Adapt, Workers: 1, LogLik: loglik})
+		Seed: ObservationSeed(seed, j), Clip: true, Inflate: ess.Inflate, Adapt: ess.Adapt, Workers: 1, LogLik: loglik, Independence: ess.Independence})
 	if err != nil {
 		return nil, err
 	}
