@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -112,9 +113,9 @@ func runFluxTrain(ctx context.Context, args []string, stdout, stderr io.Writer) 
 }
 
 func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := newFlagSet("flux epochs", "train one cell of a preset (process x sampler at one noise level) for several training lengths and compare each learnt posterior with the exact one; writes epochs.json and the epochs-curve figure", stderr)
+	fs := newFlagSet("flux epochs", "train one cell of a preset (process x sampler at one noise level) for several training lengths and compare each learnt posterior with the exact one (nonlinear: the reference); writes epochs.json and the epochs-curve figure", stderr)
 	presetName := fs.String("preset", "quick", "base preset: quick, standard or paper (its data sizes, network, sampler settings)")
-	problem := fs.String("problem", "linear", "linear or masked (one model for every mask; each test case against the exact posterior of its own mask)")
+	problem := fs.String("problem", "linear", "linear, masked (one model for every mask; each test case against the exact posterior of its own mask) or nonlinear (against the reference posterior, at the preset's reference level only)")
 	level := fs.Float64("level", 0.05, "noise level (one of the preset's)")
 	process := fs.String("process", "ve", "forward process: ve or vp")
 	sampler := fs.String("sampler", "ode", "sampler column: ode or sde")
@@ -123,12 +124,21 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	draws := fs.Int("draws", 0, "override the preset's draws per case")
 	seed := fs.Uint64("seed", 1, "random seed of the whole study")
 	out := fs.String("out", "", "study folder (required); one run folder e<epochs> per point, reused when complete")
+	reference := fs.String("reference", "", "nonlinear problem: a run folder (e.g. figures/flux-nonlinear-standard) whose reference posterior is taken when made for the same data and settings; default: computed at the first point and reused by the others")
 	resample := fs.Bool("mask-resample", false, "masked problem: draw a fresh sensor mask for a pair every time it enters a batch (ours; default: the preset's)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *problem != "linear" && *problem != fluxinv.ProblemMasked {
-		return usageErrorf("--problem must be linear or masked, got %q", *problem)
+	if !slices.Contains(fluxinv.Problems(), *problem) {
+		return usageErrorf("--problem must be one of %v, got %q", fluxinv.Problems(), *problem)
+	}
+	if *reference != "" {
+		if *problem != physics.ProblemNonlinear {
+			return usageErrorf("--reference is for --problem nonlinear")
+		}
+		if st, err := os.Stat(*reference); err != nil || !st.IsDir() {
+			return usageErrorf("--reference %s is not a folder", *reference)
+		}
 	}
 	p, err := fluxPresetFlag(*presetName, 0)
 	if err != nil {
@@ -171,7 +181,7 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	st, err := fluxinv.RunEpochStudy(ctx, b, p, *level, *process, *sampler, epochs, *seed, *out, stderr)
+	st, err := fluxinv.RunEpochStudy(ctx, b, p, *level, *process, *sampler, epochs, *seed, *out, fluxinv.EpochOptions{Log: stderr, Reference: *reference})
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/pdediff/pdediff/datasets/flux"
 	"github.com/pdediff/pdediff/lib/backend"
+	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/posterior"
 )
@@ -136,11 +137,10 @@ func TestNonlinearReference(t *testing.T) {
 // the first cases at the reference level only, comparisons on those cases,
 // the same fluxes and clean readings at every level, and a second run that
 // takes the reference from the first run's folder instead of computing it.
-func TestNonlinearRun(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+// tinyNonlinearPreset is tinyPreset on the nonlinear problem (coarse mesh,
+// levels 0.05 and 0.2, a 3-case reference at 0.05 with short chains).
+func tinyNonlinearPreset(t *testing.T) Preset {
+	t.Helper()
 	p := tinyPreset()
 	p.Problem = physics.ProblemNonlinear
 	p.MeshNX, p.MeshNY = 34, 8
@@ -153,6 +153,71 @@ func TestNonlinearRun(t *testing.T) {
 	if err := p.Validate(); err != nil {
 		t.Fatal(err)
 	}
+	return p
+}
+
+// TestNonlinearEpochStudy: the epoch study of the nonlinear problem compares
+// every point with the reference posterior, computed by the first point and
+// taken by the second from the first point's folder; other levels than the
+// reference level are refused.
+func TestNonlinearEpochStudy(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tinyNonlinearPreset(t)
+	out := t.TempDir()
+	var log strings.Builder
+	st, err := RunEpochStudy(context.Background(), b, p, 0.05, "ve", "ode", []int{1, 2}, 3, out, EpochOptions{Log: &log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Points) != 2 || st.Points[0].ExactError != st.Points[1].ExactError || !(st.Points[0].ExactError > 0) {
+		t.Fatalf("points %+v: want two, against the same reference", st.Points)
+	}
+	for _, pt := range st.Points {
+		// The ratios are on the reference's 3 cases, Error on all 4.
+		if !(pt.ErrorRatio > 0) || math.IsInf(pt.ErrorRatio, 0) || !(pt.StdRatio > 0) || pt.Steps == 0 {
+			t.Errorf("point %+v", pt)
+		}
+	}
+	first, second := filepath.Join(out, "e1"), filepath.Join(out, "e2")
+	if !strings.Contains(log.String(), "reference posterior taken from "+first) {
+		t.Errorf("the second point did not take the first point's reference; log:\n%s", log.String())
+	}
+	a, err := ReadPosteriorFile(ExactPath(first, ExactESS, 0.05))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := ReadPosteriorFile(ExactPath(second, ExactESS, 0.05))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a.Meta.RunID != c.Meta.RunID || !slices.Equal(a.Post.Q, c.Post.Q) {
+		t.Error("the two points' reference posteriors differ")
+	}
+	// Only the studied cell ran: no data of the other level.
+	if _, err := os.Stat(DataDir(first, 0.2)); err == nil {
+		t.Error("the study made data for noise level 0.2")
+	}
+	if _, err := RunEpochStudy(context.Background(), b, p, 0.2, "ve", "ode", []int{1}, 3, t.TempDir(), EpochOptions{}); err == nil || !strings.Contains(err.Error(), "at noise level 0.05 only") {
+		t.Errorf("study at level 0.2: %v", err)
+	}
+	f, err := EpochFigure(st)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.Save(experiment.Env{Out: out}, "curve"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestNonlinearRun(t *testing.T) {
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := tinyNonlinearPreset(t)
 	out := t.TempDir()
 	res, err := Run(context.Background(), b, p, 3, out, Options{})
 	if err != nil {

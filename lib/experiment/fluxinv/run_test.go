@@ -172,7 +172,7 @@ func TestEpochStudy(t *testing.T) {
 	}
 	p := tinyPreset()
 	out := t.TempDir()
-	st, err := RunEpochStudy(context.Background(), b, p, 0.2, "ve", "ode", []int{1, 3}, 7, out, nil)
+	st, err := RunEpochStudy(context.Background(), b, p, 0.2, "ve", "ode", []int{1, 3}, 7, out, EpochOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestEpochStudy(t *testing.T) {
 		process string
 		want    string
 	}{{nil, "ve", "no training lengths"}, {[]int{3, 1}, "ve", "increasing"}, {[]int{1}, "vpfamily", "not a cell of preset"}} {
-		if _, err := RunEpochStudy(context.Background(), b, p, 0.2, c.process, "ode", c.epochs, 7, t.TempDir(), nil); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := RunEpochStudy(context.Background(), b, p, 0.2, c.process, "ode", c.epochs, 7, t.TempDir(), EpochOptions{}); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%v %s: error %v, want %q", c.epochs, c.process, err, c.want)
 		}
 	}
