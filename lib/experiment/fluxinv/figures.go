@@ -286,6 +286,68 @@ func Figure7(model, exact *Posterior, truths, masks []float64, cases []int, mode
 		Width: 13 * vg.Inch, Height: vg.Length(1.0+2.9*float64(len(cases))) * vg.Inch}, nil
 }
 
+// segmentCurve is one per-segment curve of logWallPanels: 30 values (bottom
+// wall, then top), its colour, width and dashes (nil: solid).
+type segmentCurve struct {
+	v      []float64
+	col    color.Color
+	width  float64
+	dashes []vg.Length
+}
+
+// logWallPanels draws the curves on a bottom-wall and a top-wall panel with
+// a log y axis spanning their positive values (logRange, 3 decades at
+// least); values below the axis (zero included) are drawn at its floor, and
+// clipped says whether any was. off, when non-nil, is a sensor mask whose
+// off sensors (0) get grey bars over the whole height, under the curves.
+// The curves are drawn in order.
+func logWallPanels(curves []segmentCurve, yLabel string, off []float64) (panels []*plot.Plot, floor float64, clipped bool, err error) {
+	n := physics.SegmentsPerWall
+	lo, hi := math.Inf(1), math.Inf(-1)
+	for _, c := range curves {
+		if len(c.v) != D {
+			return nil, 0, false, fmt.Errorf("fluxinv: a per-segment curve has %d values, want %d", len(c.v), D)
+		}
+		for _, v := range c.v {
+			if v > 0 && !math.IsInf(v, 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	if math.IsInf(lo, 0) {
+		return nil, 0, false, fmt.Errorf("fluxinv: no positive value to draw on a log axis")
+	}
+	a, b := logRange(lo, hi, 3)
+	floor = pow10(1, a)
+	for w := 0; w < 2; w++ {
+		p := segmentPanel(wallName(w)+" wall", yLabel)
+		p.Y.Tick.Marker = log10Ticks{}
+		p.Y.Min, p.Y.Max = float64(a), float64(b)
+		for k := 0; k < n && off != nil; k++ {
+			if off[w*n+k] == 0 {
+				if _, err := line(p, plotter.XYs{{X: float64(k + 1), Y: float64(a)}, {X: float64(k + 1), Y: float64(b)}}, bandColor, 9); err != nil {
+					return nil, 0, false, err
+				}
+			}
+		}
+		for _, c := range curves {
+			var xy plotter.XYs
+			for k := 0; k < n; k++ {
+				y := c.v[w*n+k]
+				if !(y >= floor) {
+					y, clipped = floor, true
+				}
+				xy = append(xy, plotter.XY{X: float64(k + 1), Y: math.Log10(y)})
+			}
+			if _, err := line(p, xy, c.col, c.width, c.dashes...); err != nil {
+				return nil, 0, false, err
+			}
+		}
+		panels = append(panels, p)
+	}
+	return panels, floor, clipped, nil
+}
+
 // SegmentSeries is one curve of Figures 8–11: per-segment values of a
 // learnt posterior and of the exact posterior at one noise level.
 type SegmentSeries struct {
@@ -303,18 +365,15 @@ func SegmentFigure(series []SegmentSeries, prior []float64, yLabel, modelLabel, 
 	if len(series) == 0 {
 		return experiment.Plot{}, fmt.Errorf("fluxinv: %s: no series", title)
 	}
-	n := physics.SegmentsPerWall
 	exactDash := dashed
 	if prior != nil {
 		exactDash = dotted
 	}
-	lo, hi := math.Inf(1), math.Inf(-1)
 	check := func(v []float64) error {
 		for k, y := range v {
 			if !(y > 0) || math.IsInf(y, 0) {
 				return fmt.Errorf("fluxinv: %s: value %v at segment %d cannot be drawn on a log axis", title, y, k+1)
 			}
-			lo, hi = math.Min(lo, y), math.Max(hi, y)
 		}
 		return nil
 	}
@@ -328,42 +387,19 @@ func SegmentFigure(series []SegmentSeries, prior []float64, yLabel, modelLabel, 
 			}
 		}
 	}
-	a, b := logRange(lo, hi, 3)
-	floor := pow10(1, a)
-	clipped := false
-	var panels []*plot.Plot
-	for w := 0; w < 2; w++ {
-		p := segmentPanel(wallName(w)+" wall", yLabel)
-		p.Y.Tick.Marker = log10Ticks{}
-		p.Y.Min, p.Y.Max = float64(a), float64(b)
-		add := func(v []float64, c color.Color, width float64, d []vg.Length) error {
-			var xy plotter.XYs
-			for k := 0; k < n; k++ {
-				y := v[w*n+k]
-				if y < floor {
-					y, clipped = floor, true
-				}
-				xy = append(xy, plotter.XY{X: float64(k + 1), Y: math.Log10(y)})
-			}
-			_, err := line(p, xy, c, width, d...)
-			return err
+	var curves []segmentCurve
+	if prior != nil {
+		curves = append(curves, segmentCurve{prior, truthColor, 1.5, dashed})
+	}
+	for i, s := range series {
+		if s.Exact != nil {
+			curves = append(curves, segmentCurve{s.Exact, levelColor(i), 1.3, exactDash})
 		}
-		if prior != nil {
-			if err := add(prior, truthColor, 1.5, dashed); err != nil {
-				return experiment.Plot{}, err
-			}
-		}
-		for i, s := range series {
-			if s.Exact != nil {
-				if err := add(s.Exact, levelColor(i), 1.3, exactDash); err != nil {
-					return experiment.Plot{}, err
-				}
-			}
-			if err := add(s.Model, levelColor(i), 1.8, nil); err != nil {
-				return experiment.Plot{}, err
-			}
-		}
-		panels = append(panels, p)
+		curves = append(curves, segmentCurve{s.Model, levelColor(i), 1.8, nil})
+	}
+	panels, floor, clipped, err := logWallPanels(curves, yLabel, nil)
+	if err != nil {
+		return experiment.Plot{}, err
 	}
 	var legend []plots.LegendEntry
 	for i, s := range series {

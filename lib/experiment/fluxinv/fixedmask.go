@@ -15,7 +15,6 @@ import (
 
 	"github.com/gomlx/compute"
 	"gonum.org/v1/plot"
-	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
 	"github.com/pdediff/pdediff/datasets/flux"
@@ -323,7 +322,6 @@ func (res *FixedMaskResult) Markdown() string {
 // (bottom, with the prior std) of both models and of the exact posterior,
 // bottom and top walls, off sensors marked.
 func (res *FixedMaskResult) Figure() (experiment.Plot, error) {
-	n := physics.SegmentsPerWall
 	fixedColor := color.NRGBA{R: 0, G: 150, B: 80, A: 255}
 	type curve struct {
 		label  string
@@ -340,53 +338,16 @@ func (res *FixedMaskResult) Figure() (experiment.Plot, error) {
 	prior := res.Exact.Metrics.PriorStd
 	var rows [][]*plot.Plot
 	for row, what := range []string{"normalised error of the mean", "posterior std"} {
-		lo, hi := math.Inf(1), math.Inf(-1)
+		var cs []segmentCurve
+		if row == 1 && prior != nil {
+			cs = append(cs, segmentCurve{prior, truthColor, 1.5, dashed})
+		}
 		for _, c := range curves {
-			for _, v := range [][]float64{c.err, c.std}[row] {
-				if v > 0 {
-					lo, hi = math.Min(lo, v), math.Max(hi, v)
-				}
-			}
+			cs = append(cs, segmentCurve{[][]float64{c.err, c.std}[row], c.col, 1.8, c.dashes})
 		}
-		if row == 1 {
-			for _, v := range prior {
-				lo, hi = math.Min(lo, v), math.Max(hi, v)
-			}
-		}
-		a, b := logRange(lo, hi, 3)
-		floor := pow10(1, a)
-		var panels []*plot.Plot
-		for w := 0; w < 2; w++ {
-			p := segmentPanel(wallName(w)+" wall", what)
-			p.Y.Tick.Marker = log10Ticks{}
-			p.Y.Min, p.Y.Max = float64(a), float64(b)
-			// Off sensors: grey bars over the whole height.
-			for k := 0; k < n; k++ {
-				if res.Mask[w*n+k] == 0 {
-					if _, err := line(p, plotter.XYs{{X: float64(k + 1), Y: float64(a)}, {X: float64(k + 1), Y: float64(b)}}, bandColor, 9); err != nil {
-						return experiment.Plot{}, err
-					}
-				}
-			}
-			add := func(v []float64, c color.Color, width float64, d []vg.Length) error {
-				var xy plotter.XYs
-				for k := 0; k < n; k++ {
-					xy = append(xy, plotter.XY{X: float64(k + 1), Y: math.Log10(math.Max(v[w*n+k], floor))})
-				}
-				_, err := line(p, xy, c, width, d...)
-				return err
-			}
-			if row == 1 && prior != nil {
-				if err := add(prior, truthColor, 1.5, dashed); err != nil {
-					return experiment.Plot{}, err
-				}
-			}
-			for _, c := range curves {
-				if err := add([][]float64{c.err, c.std}[row], c.col, 1.8, c.dashes); err != nil {
-					return experiment.Plot{}, err
-				}
-			}
-			panels = append(panels, p)
+		panels, _, _, err := logWallPanels(cs, what, res.Mask)
+		if err != nil {
+			return experiment.Plot{}, fmt.Errorf("fluxinv: fixed-mask figure: %w", err)
 		}
 		rows = append(rows, panels)
 	}
