@@ -185,9 +185,22 @@ func runFluxEpochs(ctx context.Context, args []string, stdout, stderr io.Writer)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "| epochs | steps | NFE | error / exact | std / exact | cov 95 |\n|---|---|---|---|---|---|\n")
+	against := "exact"
+	if *problem == physics.ProblemNonlinear {
+		against = "reference"
+	}
+	nl := *problem == physics.ProblemNonlinear
+	fmt.Fprintf(stdout, "| epochs | steps | NFE | error / %s | std / %s | cov 95 |", against, against)
+	if nl {
+		fmt.Fprintf(stdout, " converged cases (R̂ < %g) | error / ref there | std / ref there |", fluxinv.RHatConverged)
+	}
+	fmt.Fprintf(stdout, "\n|---|---|---|---|---|---|%s\n", map[bool]string{true: "---|---|---|"}[nl])
 	for _, pt := range st.Points {
-		fmt.Fprintf(stdout, "| %d | %d | %.0f | %.3f | %.3f | %.3f |\n", pt.Epochs, pt.Steps, pt.NFE, pt.ErrorRatio, pt.StdRatio, pt.Coverage95)
+		fmt.Fprintf(stdout, "| %d | %d | %.0f | %.3f | %.3f | %.3f |", pt.Epochs, pt.Steps, pt.NFE, pt.ErrorRatio, pt.StdRatio, pt.Coverage95)
+		if nl {
+			fmt.Fprintf(stdout, " %d | %.3f | %.3f |", pt.ConvergedCases, pt.ErrorRatioConverged, pt.StdRatioConverged)
+		}
+		fmt.Fprintln(stdout)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
+	"github.com/pdediff/pdediff/datasets/flux"
 	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
@@ -42,7 +43,18 @@ type EpochPoint struct {
 	ExactStd   float64 `json:"exact_std"`
 	// NFE is the mean number of score evaluations per observation.
 	NFE float64 `json:"nfe"`
+	// ConvergedCases, ErrorRatioConverged and StdRatioConverged (nonlinear
+	// problem) are the ratios on the reference's cases whose split-R̂ is
+	// below RHatConverged only: how much of the comparison rests on cases
+	// whose reference is not settled.
+	ConvergedCases      int     `json:"converged_cases,omitempty"`
+	ErrorRatioConverged float64 `json:"error_ratio_converged,omitempty"`
+	StdRatioConverged   float64 `json:"std_ratio_converged,omitempty"`
 }
+
+// RHatConverged is the split-R̂ below which a reference case counts as
+// converged (the criterion of theory §7.7).
+const RHatConverged = 1.05
 
 // EpochStudy is the curve of error and spread against training length
 // (epochs.json): how the preset's training length was chosen.
@@ -161,6 +173,11 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 		if c.Training != nil {
 			pt.Steps = c.Training.Steps
 		}
+		if base.Problem == physics.ProblemNonlinear {
+			if err := convergedRatios(dir, c, ex, &pt); err != nil {
+				return nil, fmt.Errorf("fluxinv: epoch study at %d epochs: %w", e, err)
+			}
+		}
 		st.Points = append(st.Points, pt)
 	}
 	if err := os.MkdirAll(out, 0o755); err != nil {
@@ -177,6 +194,45 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 		return nil, err
 	}
 	return st, nil
+}
+
+// convergedRatios fills the point's ratios on the reference cases with
+// split-R̂ < RHatConverged, from the run folder's posterior files of the cell
+// c and its reference ex.
+func convergedRatios(dir string, c, ex *CellResult, pt *EpochPoint) error {
+	mf, err := ReadPosteriorFile(filepath.Join(dir, c.Posterior))
+	if err != nil {
+		return err
+	}
+	rf, err := ReadPosteriorFile(filepath.Join(dir, ex.Posterior))
+	if err != nil {
+		return err
+	}
+	ds, err := flux.Load(DataDir(dir, c.Level))
+	if err != nil {
+		return err
+	}
+	var cases []int
+	for j, r := range rf.Post.RHat {
+		if r < RHatConverged {
+			cases = append(cases, j)
+		}
+	}
+	if len(cases) == 0 {
+		return nil
+	}
+	m, r := mf.Post.cases(cases), rf.Post.cases(cases)
+	truths := make([]float64, 0, len(cases)*D)
+	for _, j := range cases {
+		truths = append(truths, ds.Test.Q[j*D:(j+1)*D]...)
+	}
+	met, _, err := Evaluate(m, truths, r, PriorStd(ds.Test.Q), 2, 0)
+	if err != nil {
+		return err
+	}
+	pt.ConvergedCases = len(cases)
+	pt.ErrorRatioConverged, pt.StdRatioConverged = met.Reference.ErrorRatioOverall, met.Reference.StdRatioOverall
+	return nil
 }
 
 // EpochFigure draws an epoch study: the learnt posterior's error and std
@@ -247,6 +303,10 @@ func EpochFigure(st *EpochStudy) (experiment.Plot, error) {
 	}
 	title := fmt.Sprintf("Training length: %d test cases × %d draws, %d × %d network, %d training pairs",
 		st.Preset.Cases, st.Preset.Draws, st.Preset.HiddenLayers, st.Preset.Width, st.Preset.NTrain)
+	if st.Preset.Problem == physics.ProblemNonlinear { // the ratios are on the reference's cases
+		title = fmt.Sprintf("Training length: %d reference cases (of %d) × %d draws, %d × %d network, %d pairs",
+			st.Preset.RefCases, st.Preset.Cases, st.Preset.Draws, st.Preset.HiddenLayers, st.Preset.Width, st.Preset.NTrain)
+	}
 	return experiment.Plot{Fig: plots.Grid{Plots: [][]*plot.Plot{{p}}, Title: title, Legend: legend},
 		Width: 8 * vg.Inch, Height: 5.5 * vg.Inch}, nil
 }

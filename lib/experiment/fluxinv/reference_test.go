@@ -181,6 +181,47 @@ func TestNonlinearEpochStudy(t *testing.T) {
 			t.Errorf("point %+v", pt)
 		}
 	}
+	// The converged-cases ratios: recomputed here from the files, on the
+	// cases with R̂ < RHatConverged.
+	ref0, err := ReadPosteriorFile(ExactPath(filepath.Join(out, "e1"), ExactESS, 0.05))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var conv []int
+	for j, r := range ref0.Post.RHat {
+		if r < RHatConverged {
+			conv = append(conv, j)
+		}
+	}
+	pt := st.Points[0]
+	t.Logf("reference R̂ %v: %d converged, ratios %.3f (all) %.3f (converged)", ref0.Post.RHat, len(conv), pt.ErrorRatio, pt.ErrorRatioConverged)
+	if pt.ConvergedCases != len(conv) {
+		t.Fatalf("converged cases %d, want %d (R̂ %v)", pt.ConvergedCases, len(conv), ref0.Post.RHat)
+	}
+	if len(conv) > 0 {
+		mf, err := ReadPosteriorFile(filepath.Join(out, "e1", "posteriors", "ve-ode-0.05.npz"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ds, err := flux.Load(DataDir(filepath.Join(out, "e1"), 0.05))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var em, er float64
+		for _, j := range conv {
+			for s := 0; s < D; s++ {
+				q := ds.Test.Q[j*D+s]
+				em += math.Abs(mf.Post.Mean[j*D+s] - q)
+				er += math.Abs(ref0.Post.Mean[j*D+s] - q)
+			}
+		}
+		if want := em / er; math.Abs(pt.ErrorRatioConverged-want) > 1e-9*want {
+			t.Errorf("converged error ratio %v, want %v", pt.ErrorRatioConverged, want)
+		}
+		if len(conv) == 3 && math.Abs(pt.ErrorRatioConverged-pt.ErrorRatio) > 1e-9 {
+			t.Errorf("all cases converged, yet ratios %v and %v differ", pt.ErrorRatioConverged, pt.ErrorRatio)
+		}
+	}
 	first, second := filepath.Join(out, "e1"), filepath.Join(out, "e2")
 	if !strings.Contains(log.String(), "reference posterior taken from "+first) {
 		t.Errorf("the second point did not take the first point's reference; log:\n%s", log.String())
