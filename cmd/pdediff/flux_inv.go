@@ -365,12 +365,22 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	method := fs.String("method", "ess", "gauss (Gaussian posterior of the unclipped prior) or ess (elliptical slice sampling of the clipped prior the data come from; noise > 0)")
 	seed := fs.Uint64("seed", 1, "random seed (observation j draws from its own stream sample.GroupSeed(seed, j))")
 	out := fs.String("out", "", "output E.npz with the layout of flux sample (nfe: log-likelihood evaluations for ess, 0 for gauss; rhat for ess) (required)")
+	chains := fs.Int("chains", 0, "ess: chains per observation (0: the problem's default, 4)")
+	burnIn := fs.Int("burn-in", -1, "ess: discarded iterations of every chain in every round (-1: the problem's default, 500 linear, 100 nonlinear)")
+	iters := fs.Int("iterations", 0, "ess: kept-from iterations of every chain in every round (0: the problem's default, 2000 linear, 400 nonlinear)")
+	adapt := fs.Int("adapt", -1, "ess: adaptation rounds (-1: the problem's default, 3 linear, 1 nonlinear)")
+	inflate := fs.Float64("inflate", 0, "ess: inflation >= 1 of the adapted ellipse (0: the problem's default, 1.5 linear, 1.2 nonlinear)")
+	independence := fs.Bool("independence", false, "ess: add an independence Metropolis-Hastings jump (multivariate t of the adapted ellipse) to every iteration (theory eq. 126)")
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	switch {
+	case *chains < 0 || *burnIn < -1 || *iters < 0 || *adapt < -1 || (*inflate != 0 && !(*inflate >= 1)) || math.IsInf(*inflate, 0):
+		return usageErrorf("ess settings: --chains ≥ 1, --burn-in ≥ 0, --iterations ≥ 1, --adapt ≥ 0 and a finite --inflate ≥ 1 (or their defaults), got %d, %d, %d, %d, %v", *chains, *burnIn, *iters, *adapt, *inflate)
 	case *method != fluxinv.ExactGauss && *method != fluxinv.ExactESS:
 		return usageErrorf("unknown --method %q (want gauss or ess)", *method)
+	case *method == fluxinv.ExactGauss && (*chains != 0 || *burnIn != -1 || *iters != 0 || *adapt != -1 || *inflate != 0 || *independence):
+		return usageErrorf("--chains, --burn-in, --iterations, --adapt, --inflate and --independence are settings of --method ess")
 	case *modelDir == "" || *readings == "":
 		return usageErrorf("--model and --readings are required")
 	case *n < 2:
@@ -394,9 +404,27 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 		return err
 	}
 	ess := fluxinv.DefaultESS()
-	var post *fluxinv.Posterior
 	if nonlinear {
 		ess = fluxinv.NonlinearESS()
+	}
+	if *chains > 0 {
+		ess.Chains = *chains
+	}
+	if *burnIn >= 0 {
+		ess.BurnIn = *burnIn
+	}
+	if *iters > 0 {
+		ess.Iterations = *iters
+	}
+	if *adapt >= 0 {
+		ess.Adapt = *adapt
+	}
+	if *inflate > 0 {
+		ess.Inflate = *inflate
+	}
+	ess.Independence = *independence
+	var post *fluxinv.Posterior
+	if nonlinear {
 		var rep fluxinv.ReferenceReport
 		post, rep, err = fluxinv.NonlinearReference(ctx, info, obs, *n, ess, *seed)
 		if err == nil {
@@ -427,6 +455,16 @@ func runFluxExact(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	extra := ""
 	if *method == fluxinv.ExactESS {
 		extra = fmt.Sprintf(", split-R̂ max %.4f", f.Meta.RHatMax)
+		var slow []string
+		for j, r := range post.RHat {
+			if !(r < fluxinv.RHatConverged) {
+				slow = append(slow, fmt.Sprintf("%d (%.3f)", j, r))
+			}
+		}
+		if len(slow) > 0 {
+			fmt.Fprintf(stderr, "flux exact: warning: split-R̂ ≥ %g for %d of %d observations: %s; their chains have not converged: rerun with more --iterations or --adapt, or with --independence\n",
+				fluxinv.RHatConverged, len(slow), post.K, strings.Join(slow, ", "))
+		}
 	}
 	fmt.Fprintf(stdout, "%s: %d × %d exact posterior samples (%s%s), %.2fs\n", *out, obs.K, *n, *method, extra, post.Seconds)
 	return nil

@@ -313,4 +313,28 @@ func TestFluxExactNonlinear(t *testing.T) {
 	if code, _, e2 := runFlux(t, "flux", "exact", "--model", model, "--readings", y, "--n", "100", "--method", "gauss", "--out", filepath.Join(root, "g.npz")); code != 2 || !strings.Contains(e2, "nonlinear problem") {
 		t.Errorf("--method gauss on a nonlinear model: exit %d: %s", code, e2)
 	}
+	// ESS settings from the flags, recorded in the sidecar; chains far too
+	// short to converge are flagged on stderr.
+	e3 := filepath.Join(root, "e3.npz")
+	code, out, e2 := runFlux(t, "flux", "exact", "--model", model, "--readings", y, "--n", "16", "--chains", "2", "--burn-in", "0", "--iterations", "8", "--adapt", "0", "--inflate", "1.1", "--independence", "--out", e3)
+	if code != 0 {
+		t.Fatalf("flux exact with ESS flags: exit %d: %s%s", code, out, e2)
+	}
+	f3, err := fluxinv.ReadPosteriorFile(e3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := (fluxinv.ESSSettings{Chains: 2, BurnIn: 0, Iterations: 8, Adapt: 0, Inflate: 1.1, Independence: true}); f3.Meta.ESS == nil || *f3.Meta.ESS != want {
+		t.Errorf("recorded ESS settings %+v, want %+v", f3.Meta.ESS, want)
+	}
+	t.Logf("short chains: R̂ max %.3f; %s", f3.Meta.RHatMax, strings.TrimSpace(e2))
+	if warned := strings.Contains(e2, "have not converged"); warned != (f3.Meta.RHatMax >= fluxinv.RHatConverged) || !warned {
+		t.Errorf("R̂ max %.3f, warning printed %v: %s", f3.Meta.RHatMax, warned, e2)
+	}
+	for _, bad := range [][]string{{"--method", "gauss", "--iterations", "10"}, {"--inflate", "0.5"}, {"--chains", "-1"}} {
+		args := append([]string{"flux", "exact", "--model", model, "--readings", y, "--out", filepath.Join(root, "bad.npz")}, bad...)
+		if code, _, e2 := runFlux(t, args...); code != 2 || !strings.Contains(e2, "ess") {
+			t.Errorf("%v: exit %d: %s", bad, code, e2)
+		}
+	}
 }
