@@ -16,7 +16,6 @@ import (
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
 
-	"github.com/pdediff/pdediff/datasets/flux"
 	"github.com/pdediff/pdediff/lib/arrayio"
 	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
@@ -174,7 +173,7 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 			pt.Steps = c.Training.Steps
 		}
 		if base.Problem == physics.ProblemNonlinear {
-			if err := convergedRatios(dir, c, ex, &pt); err != nil {
+			if err := convergedRatios(dir, res, Cell{Level: level, Process: process, Sampler: sampler}, &pt); err != nil {
 				return nil, fmt.Errorf("fluxinv: epoch study at %d epochs: %w", e, err)
 			}
 		}
@@ -197,41 +196,23 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 }
 
 // convergedRatios fills the point's ratios on the reference cases with
-// split-R̂ < RHatConverged, from the run folder's posterior files of the cell
-// c and its reference ex.
-func convergedRatios(dir string, c, ex *CellResult, pt *EpochPoint) error {
-	mf, err := ReadPosteriorFile(filepath.Join(dir, c.Posterior))
+// split-R̂ < RHatConverged (CompareCases on the run folder dir).
+func convergedRatios(dir string, res *Results, c Cell, pt *EpochPoint) error {
+	cases, err := CompareCases(dir, res, c)
 	if err != nil {
 		return err
 	}
-	rf, err := ReadPosteriorFile(filepath.Join(dir, ex.Posterior))
-	if err != nil {
-		return err
-	}
-	ds, err := flux.Load(DataDir(dir, c.Level))
-	if err != nil {
-		return err
-	}
-	var cases []int
-	for j, r := range rf.Post.RHat {
-		if r < RHatConverged {
-			cases = append(cases, j)
+	var n int
+	var e, re, sd, rsd float64
+	for _, cc := range cases {
+		if cc.RHat < RHatConverged {
+			n++
+			e, re, sd, rsd = e+cc.Error, re+cc.RefError, sd+cc.Std, rsd+cc.RefStd
 		}
 	}
-	if len(cases) == 0 {
-		return nil
+	if n > 0 {
+		pt.ConvergedCases, pt.ErrorRatioConverged, pt.StdRatioConverged = n, e/re, sd/rsd
 	}
-	m, r := mf.Post.cases(cases), rf.Post.cases(cases)
-	truths := make([]float64, 0, len(cases)*D)
-	for _, j := range cases {
-		truths = append(truths, ds.Test.Q[j*D:(j+1)*D]...)
-	}
-	met, _, err := Evaluate(m, truths, r, PriorStd(ds.Test.Q), 2, 0)
-	if err != nil {
-		return err
-	}
-	pt.ConvergedCases = len(cases)
-	pt.ErrorRatioConverged, pt.StdRatioConverged = met.Reference.ErrorRatioOverall, met.Reference.StdRatioOverall
 	return nil
 }
 

@@ -218,6 +218,16 @@ func TestNonlinearEpochStudy(t *testing.T) {
 		if want := em / er; math.Abs(pt.ErrorRatioConverged-want) > 1e-9*want {
 			t.Errorf("converged error ratio %v, want %v", pt.ErrorRatioConverged, want)
 		}
+		var sm, sr float64
+		for _, j := range conv {
+			for s := 0; s < D; s++ {
+				sm += mf.Post.Std[j*D+s]
+				sr += ref0.Post.Std[j*D+s]
+			}
+		}
+		if want := sm / sr; math.Abs(pt.StdRatioConverged-want) > 1e-9*want {
+			t.Errorf("converged std ratio %v, want %v", pt.StdRatioConverged, want)
+		}
 		if len(conv) == 3 && math.Abs(pt.ErrorRatioConverged-pt.ErrorRatio) > 1e-9 {
 			t.Errorf("all cases converged, yet ratios %v and %v differ", pt.ErrorRatioConverged, pt.ErrorRatio)
 		}
@@ -279,6 +289,24 @@ func TestNonlinearRun(t *testing.T) {
 	}
 	if ref.ReferenceCost == nil || ref.ReferenceCost.Solves < int64(3*p.Draws) || ref.ReferenceCost.Failures != 0 {
 		t.Errorf("reference cost %+v", ref.ReferenceCost)
+	}
+	// Case by case: the sums give the table's overall ratios.
+	cases, err := CompareCases(out, res, Cell{Level: 0.05, Process: "ve", Sampler: "ode"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cases) != 3 {
+		t.Fatalf("%d cases compared, want the reference's 3", len(cases))
+	}
+	var e, re, sd, rsd float64
+	for j, c := range cases {
+		if c.Case != j || !(c.RHat >= 1) || c.Clipped < 0 || c.Clipped > 1 || !(c.RefError > 0) || !(c.RefStd > 0) {
+			t.Errorf("case %+v", c)
+		}
+		e, re, sd, rsd = e+c.Error, re+c.RefError, sd+c.Std, rsd+c.RefStd
+	}
+	if r := lo.Metrics.Reference; math.Abs(e/re-r.ErrorRatioOverall) > 1e-9 || math.Abs(sd/rsd-r.StdRatioOverall) > 1e-9 {
+		t.Errorf("case sums give ratios %v, %v; the table %v, %v", e/re, sd/rsd, r.ErrorRatioOverall, r.StdRatioOverall)
 	}
 	d1, err := flux.Load(DataDir(out, 0.05))
 	if err != nil {
