@@ -68,3 +68,43 @@ func CompareCases(out string, res *Results, c Cell) ([]CaseComparison, error) {
 	}
 	return cases, nil
 }
+
+// ConvergedComparison is a learnt posterior's comparison with an ESS
+// reference restricted to the reference's cases with split-R̂ <
+// RHatConverged (CellResult.Converged).
+type ConvergedComparison struct {
+	// Cases are the converged cases (of the reference's Of).
+	Cases []int `json:"cases"`
+	Of    int   `json:"of"`
+	// ErrorRatio and StdRatio are the overall ratios on those cases.
+	ErrorRatio float64 `json:"error_ratio"`
+	StdRatio   float64 `json:"std_ratio"`
+}
+
+// convergedComparison compares post with ref (its first ref.K cases) on the
+// cases whose reference R̂ is below RHatConverged; nil when ref has no R̂,
+// when every case converged (the comparison is then the cell's own) or
+// none did.
+func convergedComparison(post *Posterior, truths []float64, ref *Posterior, priorStd []float64) (*ConvergedComparison, error) {
+	if ref == nil || ref.RHat == nil {
+		return nil, nil
+	}
+	var cases []int
+	for j, r := range ref.RHat {
+		if r < RHatConverged {
+			cases = append(cases, j)
+		}
+	}
+	if len(cases) == 0 || len(cases) == ref.K {
+		return nil, nil
+	}
+	sub := make([]float64, 0, len(cases)*D)
+	for _, j := range cases {
+		sub = append(sub, truths[j*D:(j+1)*D]...)
+	}
+	m, _, err := Evaluate(post.cases(cases), sub, ref.cases(cases), priorStd, 2, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &ConvergedComparison{Cases: cases, Of: ref.K, ErrorRatio: m.Reference.ErrorRatioOverall, StdRatio: m.Reference.StdRatioOverall}, nil
+}

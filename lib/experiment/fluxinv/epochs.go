@@ -172,10 +172,12 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 		if c.Training != nil {
 			pt.Steps = c.Training.Steps
 		}
-		if base.Problem == physics.ProblemNonlinear {
-			if err := convergedRatios(dir, res, Cell{Level: level, Process: process, Sampler: sampler}, &pt); err != nil {
-				return nil, fmt.Errorf("fluxinv: epoch study at %d epochs: %w", e, err)
-			}
+		switch {
+		case base.Problem != physics.ProblemNonlinear:
+		case c.Converged != nil:
+			pt.ConvergedCases, pt.ErrorRatioConverged, pt.StdRatioConverged = len(c.Converged.Cases), c.Converged.ErrorRatio, c.Converged.StdRatio
+		case ex.RHatMax < RHatConverged: // every reference case converged
+			pt.ConvergedCases, pt.ErrorRatioConverged, pt.StdRatioConverged = ex.Metrics.Cases, pt.ErrorRatio, pt.StdRatio
 		}
 		st.Points = append(st.Points, pt)
 	}
@@ -193,27 +195,6 @@ func RunEpochStudy(ctx context.Context, backend compute.Backend, p Preset, level
 		return nil, err
 	}
 	return st, nil
-}
-
-// convergedRatios fills the point's ratios on the reference cases with
-// split-R̂ < RHatConverged (CompareCases on the run folder dir).
-func convergedRatios(dir string, res *Results, c Cell, pt *EpochPoint) error {
-	cases, err := CompareCases(dir, res, c)
-	if err != nil {
-		return err
-	}
-	var n int
-	var e, re, sd, rsd float64
-	for _, cc := range cases {
-		if cc.RHat < RHatConverged {
-			n++
-			e, re, sd, rsd = e+cc.Error, re+cc.RefError, sd+cc.Std, rsd+cc.RefStd
-		}
-	}
-	if n > 0 {
-		pt.ConvergedCases, pt.ErrorRatioConverged, pt.StdRatioConverged = n, e/re, sd/rsd
-	}
-	return nil
 }
 
 // EpochFigure draws an epoch study: the learnt posterior's error and std

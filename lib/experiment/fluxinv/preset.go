@@ -217,7 +217,12 @@ func (p Preset) masked() Preset {
 // posterior of RefCases test cases at level 0.05 (theory §7.7).
 func (p Preset) nonlinear() Preset {
 	p.Problem = physics.ProblemNonlinear
-	p.RefLevel, p.RefCases = 0.05, 10
+	// 12 reference cases: the issue asks for at least 10 whose chains
+	// converge (split-R̂ < 1.05); of the first 12 at the standard preset two
+	// heavily clipped ones (2 and 6) do not with any sampler tried, the other
+	// 10 do (docs/flux-inversion.md). The comparison is reported on all 12
+	// and on the converged ones.
+	p.RefLevel, p.RefCases = 0.05, 12
 	p.ESS = NonlinearESS()
 	switch p.Name {
 	case experiment.Paper:

@@ -308,6 +308,27 @@ func TestNonlinearRun(t *testing.T) {
 	if r := lo.Metrics.Reference; math.Abs(e/re-r.ErrorRatioOverall) > 1e-9 || math.Abs(sd/rsd-r.StdRatioOverall) > 1e-9 {
 		t.Errorf("case sums give ratios %v, %v; the table %v, %v", e/re, sd/rsd, r.ErrorRatioOverall, r.StdRatioOverall)
 	}
+	// The cell's converged-case comparison is the same sums over the cases
+	// with R̂ < RHatConverged (nil when all or none converged).
+	var conv []int
+	e, re, sd, rsd = 0, 0, 0, 0
+	for _, c := range cases {
+		if c.RHat < RHatConverged {
+			conv = append(conv, c.Case)
+			e, re, sd, rsd = e+c.Error, re+c.RefError, sd+c.Std, rsd+c.RefStd
+		}
+	}
+	t.Logf("reference R̂ per case: converged %v of 3; cell's comparison %+v", conv, lo.Converged)
+	switch cc := lo.Converged; {
+	case len(conv) == 0 || len(conv) == 3:
+		if cc != nil {
+			t.Errorf("converged comparison %+v, want none", cc)
+		}
+	case cc == nil || !slices.Equal(cc.Cases, conv) || cc.Of != 3 || math.Abs(cc.ErrorRatio-e/re) > 1e-9 || math.Abs(cc.StdRatio-sd/rsd) > 1e-9:
+		t.Errorf("converged comparison %+v, want cases %v, ratios %v, %v", cc, conv, e/re, sd/rsd)
+	case !strings.Contains(res.Markdown(), "whose chains converged"):
+		t.Error("the table does not report the converged-case comparison")
+	}
 	d1, err := flux.Load(DataDir(out, 0.05))
 	if err != nil {
 		t.Fatal(err)

@@ -185,6 +185,10 @@ type CellResult struct {
 	// comparison to Reference) and Coverage the calibration curve.
 	Metrics  *posterior.Metrics `json:"metrics"`
 	Coverage Coverage           `json:"coverage"`
+	// Converged (learnt posteriors compared with an ESS reference) repeats the
+	// comparison on the reference's cases whose split-R̂ is below
+	// RHatConverged only, when some are not.
+	Converged *ConvergedComparison `json:"converged,omitempty"`
 	// Targets applies CheckTargets (learnt posteriors).
 	Targets *Targets `json:"targets,omitempty"`
 	// Record is what made the posterior (its reuse key).
@@ -441,6 +445,9 @@ func (r *runner) level(level float64, cells []Cell) error {
 		}
 		if err := r.evaluate(cr, post, truths, ref, priorStd); err != nil {
 			return err
+		}
+		if cr.Converged, err = convergedComparison(post, truths, ref, priorStd); err != nil {
+			return fmt.Errorf("fluxinv: %s: %w", cr.Name, err)
 		}
 		cr.Targets = CheckTargets(r.p, level, cr.Metrics)
 		if err := arrayio.WriteJSON(cellPath(r.out, cr.Name), cr); err != nil {

@@ -67,6 +67,17 @@ func (r *Results) Markdown() string {
 			LevelLabel(c.Level), c.NoiseStd, c.label(), nfe, fmtf(m.ErrorMean, 4), exErr, er,
 			fmtf(m.StdMean, 4), exStd, sr, fmtf(m.Coverage68Mean, 3), fmtf(m.Coverage95Mean, 3), targets)
 	}
+	first := true
+	for _, c := range r.Cells {
+		if cc := c.Converged; cc != nil {
+			if first {
+				fmt.Fprintf(&b, "\nOn the reference cases whose chains converged (split-R̂ < %g) only:\n\n", RHatConverged)
+				first = false
+			}
+			fmt.Fprintf(&b, "- %s at level %s, %d of %d cases (%v): error ratio %s, std ratio %s\n",
+				c.label(), LevelLabel(c.Level), len(cc.Cases), cc.Of, cc.Cases, fmtf(cc.ErrorRatio, 3), fmtf(cc.StdRatio, 3))
+		}
+	}
 	if len(r.Cells) > 0 && r.Cells[0].Metrics.PriorStd != nil {
 		fmt.Fprintf(&b, "\nPrior std (std of the true test fluxes, theory eq. 117): %.3f.\n", r.Cells[0].Metrics.PriorStdMean)
 	}
