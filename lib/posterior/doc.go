@@ -18,7 +18,9 @@
 //     preconditioned on the Gaussian posterior of the unclipped linear problem
 //     (optionally inflated and re-fitted to pilot draws); several chains,
 //     burn-in, thinning, split-R̂ per coordinate (SplitRHat) and a count of
-//     likelihood evaluations.
+//     likelihood evaluations; optionally an independence Metropolis–Hastings
+//     jump from a multivariate t of the adapted ellipse after every slice move
+//     (ESSOptions.Independence).
 //
 //   - Evaluate: metrics of posterior samples (cases × samples × dim, physical
 //     units) against the true fluxes: the paper's normalised error of the
