@@ -41,26 +41,6 @@ type Posterior struct {
 // Case returns the N×30 draws of observation j (sharing Q).
 func (p *Posterior) Case(j int) []float64 { return p.Q[j*p.N*D : (j+1)*p.N*D] }
 
-// cases returns the posterior of the listed observations only (sharing no
-// memory with p; Mean, Std, NFE and RHat follow when p has them).
-func (p *Posterior) cases(js []int) *Posterior {
-	out := &Posterior{K: len(js), N: p.N}
-	for _, j := range js {
-		out.Q = append(out.Q, p.Case(j)...)
-		if p.Mean != nil {
-			out.Mean = append(out.Mean, p.Mean[j*D:(j+1)*D]...)
-			out.Std = append(out.Std, p.Std[j*D:(j+1)*D]...)
-		}
-		if p.NFE != nil {
-			out.NFE = append(out.NFE, p.NFE[j])
-		}
-		if p.RHat != nil {
-			out.RHat = append(out.RHat, p.RHat[j])
-		}
-	}
-	return out
-}
-
 // sampleMoments fills Mean and Std with the sample moments of the draws.
 func (p *Posterior) sampleMoments() {
 	p.Mean, p.Std = make([]float64, p.K*D), make([]float64, p.K*D)

@@ -446,9 +446,7 @@ func (r *runner) level(level float64, cells []Cell) error {
 		if err := r.evaluate(cr, post, truths, ref, priorStd); err != nil {
 			return err
 		}
-		if cr.Converged, err = convergedComparison(post, truths, ref, priorStd); err != nil {
-			return fmt.Errorf("fluxinv: %s: %w", cr.Name, err)
-		}
+		cr.Converged = convergedComparison(post, truths, ref)
 		cr.Targets = CheckTargets(r.p, level, cr.Metrics)
 		if err := arrayio.WriteJSON(cellPath(r.out, cr.Name), cr); err != nil {
 			return err
