@@ -51,6 +51,23 @@ func EulerMaruyama(proc sde.Process, score ScoreFunc, opts Options) (Result, err
 	return r.finish(r.steps, 0), nil
 }
 
+// EulerMaruyamaKarras is the reverse SDE (EulerMaruyama with α = 1) on the
+// EDM (Karras) grid instead of the uniform one: KarrasTimes with
+// DefaultKarrasRho and opts.Steps steps, or opts.Times. The grid puts most
+// steps where the noise level σ = s/m is small. Euler–Maruyama adds noise of
+// variance g²(t)|Δτ| at every step, also at the last ones, so on the uniform
+// grid the final steps widen a narrow distribution (VE: g² ≈ 1 near t = 0);
+// the Karras grid's small last steps do not. One score call per step
+// (NFE = Steps).
+func EulerMaruyamaKarras(proc sde.Process, score ScoreFunc, opts Options) (Result, error) {
+	o, err := karrasOptions(proc, opts)
+	if err != nil {
+		return Result{}, err
+	}
+	o.Alpha = 1
+	return EulerMaruyama(proc, score, o)
+}
+
 // ODEEuler integrates the probability-flow ODE (theory eq. 46) with opts.Steps
 // explicit Euler steps from T to Eps (first order; NFE = Steps). It equals
 // EulerMaruyama with α = 0.

@@ -40,6 +40,7 @@ func registry() []Info {
 	return []Info{
 		{Name: "ode", Title: "PF-ODE, adaptive Dormand–Prince 5(4) (scipy RK45)", Run: DoPri5, Adaptive: true},
 		{Name: "sde", Title: "reverse SDE, Euler–Maruyama (alpha = 1)", Run: EulerMaruyama, Stochastic: true, NFEPerStep: 1},
+		{Name: "sde-karras", Title: "reverse SDE, Euler–Maruyama on the EDM (Karras) noise grid (alpha = 1)", Run: EulerMaruyamaKarras, Stochastic: true, NFEPerStep: 1},
 		{Name: "em", Title: "reverse process with any alpha, Euler–Maruyama", Run: EulerMaruyama, Stochastic: true, TakesAlpha: true, NFEPerStep: 1},
 		{Name: "euler", Title: "PF-ODE, explicit Euler", Run: ODEEuler, NFEPerStep: 1},
 		{Name: "heun", Title: "PF-ODE, Heun (2nd order)", Run: ODEHeun, NFEPerStep: 2},
@@ -131,7 +132,7 @@ func (s Spec) Validate() error {
 func (s Spec) Options(base Options) Options {
 	o := base
 	o.Alpha = 0
-	if s.Name == "sde" {
+	if s.Name == "sde" || s.Name == "sde-karras" {
 		o.Alpha = 1
 	} else if s.Name == "em" {
 		o.Alpha = s.Alpha

@@ -16,7 +16,7 @@ import (
 func TestRegistryRunsEverySampler(t *testing.T) {
 	p := mustProc(t, sde.ToyConfig("vp"))
 	g := gaussian1D(t, 1, 0.5)
-	if got := sample.Names(); !slices.Equal(got, []string{"ode", "sde", "em", "euler", "heun", "rk4", "heun-edm", "dpmpp2m"}) {
+	if got := sample.Names(); !slices.Equal(got, []string{"ode", "sde", "sde-karras", "em", "euler", "heun", "rk4", "heun-edm", "dpmpp2m"}) {
 		t.Errorf("names %v", got)
 	}
 	for _, info := range sample.Samplers() {
