@@ -294,6 +294,7 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 	mask := fs.String("mask", "", "optional sensor mask M.npy of shape (k, 30), 1 = on, 0 = off (masked models only; default: NaN readings are off)")
 	n := fs.Int("n", 1000, "posterior samples per observation")
 	spec := samplerFlags(fs)
+	eps := fs.Float64("eps", 0, "final forward time of the reverse integration, in (0, 0.1) (0: the flux experiments' end time for the model's process, 1e-5 for ve and 1e-3 for vp, as in pdediff flux experiment)")
 	seed := fs.Uint64("seed", 1, "random seed (observation j draws from its own stream sample.GroupSeed(seed, j))")
 	out := fs.String("out", "", "output P.npz: q (k, n, 30) physical flux samples, mean, std (k, 30), nfe (k); sidecar P.json (required)")
 	quiet := fs.Bool("quiet", false, "no progress bar")
@@ -309,6 +310,8 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return usageErrorf("--model and --readings are required")
 	case *n < 2:
 		return usageErrorf("--n must be ≥ 2, got %d", *n)
+	case !(*eps >= 0 && *eps < 0.1):
+		return usageErrorf("--eps must lie in [0, 0.1), got %v", *eps)
 	}
 	if err := checkPosteriorOut(*out); err != nil {
 		return err
@@ -330,6 +333,10 @@ func runFluxSample(ctx context.Context, args []string, stdout, stderr io.Writer)
 	}
 	if m.Data.Fingerprint != d.Fingerprint {
 		return fmt.Errorf("%s changed while it was read; run again", *modelDir)
+	}
+	sp.Eps = *eps
+	if sp.Eps == 0 {
+		sp.Eps = fluxinv.EndTime(m.ProcessConfig.Process)
 	}
 	cond, err := info.Conditioning(obs)
 	if err != nil {

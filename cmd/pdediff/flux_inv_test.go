@@ -161,6 +161,29 @@ func fluxInvContract(t *testing.T, f *fluxInvFiles) {
 	if a1, _ := fluxinv.ReadNPZFile(p1); fmt.Sprint(a1["q"].Shape) != "[1 8 30]" {
 		t.Errorf("k = 1: q shape %v", a1["q"].Shape)
 	}
+	// The end time defaults to the experiments' for the model's process
+	// (fluxinv.EndTime: VE 1e-5, VP 1e-3), as a run's cells sample it.
+	for _, tc := range []struct {
+		model string
+		flags []string
+		want  float64
+	}{
+		{f.model, nil, 1e-3},
+		{f.model0, nil, 1e-5},
+		{f.model0, []string{"--eps", "2e-4"}, 2e-4},
+	} {
+		pe := filepath.Join(dir, "pe.npz")
+		args := append([]string{"flux", "sample", "--model", tc.model, "--readings", f.readings1, "--n", "4", "--sampler", "sde", "--steps", "5", "--out", pe, "--quiet"}, tc.flags...)
+		if code, _, e := runFlux(t, args...); code != 0 {
+			t.Fatalf("flux sample %v: exit %d: %s", tc.flags, code, e)
+		}
+		pf, err := fluxinv.ReadPosteriorFile(pe)
+		if err != nil || pf.Meta.Sampler == nil || pf.Meta.Sampler.Eps != tc.want {
+			t.Errorf("flux sample %s %v: sampler %+v (%v), want eps %g", tc.model, tc.flags, pf.Meta.Sampler, err, tc.want)
+		}
+		os.Remove(pe)
+		os.Remove(fluxinv.SidecarPath(pe))
+	}
 	// An exported folder (weights only) samples the same draws; it cannot be exported over.
 	w := filepath.Join(dir, "weights")
 	if code, _, e := runFlux(t, "flux", "export", "--model", f.model, "--out", w); code != 0 {
@@ -245,6 +268,7 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"not a model", []string{"flux", "sample", "--model", notModel, "--readings", f.readings, "--out", out}, "--model"},
 		{"a data folder as --model", []string{"flux", "sample", "--model", f.data, "--readings", f.readings, "--out", out}, "--model"},
 		{"n", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--n", "1", "--out", out}, "--n must be"},
+		{"eps", []string{"flux", "sample", "--model", f.model, "--readings", f.readings, "--eps", "0.5", "--out", out}, "--eps must lie in [0, 0.1)"},
 		{"ess at zero noise", []string{"flux", "exact", "--model", f.model0, "--readings", f.readings, "--method", "ess", "--out", out}, "use --method gauss"},
 		{"unknown method", []string{"flux", "exact", "--model", f.model, "--readings", f.readings, "--method", "mcmc", "--out", out}, "unknown --method"},
 		{"train: no data", []string{"flux", "train", "--data", filepath.Join(dir, "nothing"), "--out", filepath.Join(dir, "m")}, "not a folder"},
