@@ -97,6 +97,7 @@ func epochStudyPreset(p Preset, level float64, process, sampler string, epochs [
 	base := p
 	base.Levels, base.Processes, base.Samplers, base.SDELevels = []float64{level}, []string{process}, []string{sampler}, nil
 	base.Fig7Level = level
+	base.LevelEpochs = nil // every point sets its own Epochs
 	if p.Problem == physics.ProblemNonlinear {
 		// The reference posterior exists at RefLevel only, and its record
 		// holds the preset's levels (Preset.referenceKey): keep them, so a

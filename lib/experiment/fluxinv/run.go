@@ -309,8 +309,10 @@ func (r *runner) rel(p string) string {
 // of the first p.Cases test cases and the exact posteriors of the level (the
 // Gaussian one, and ESS for the clipped prior when noise > 0), then the
 // metrics. Every product is cached: a data set, model or posterior is reused
-// only when the whole recorded preset, seed, version and inputs match and
-// the product is still there, an interrupted training resumes. It then
+// only when the preset fields that make it (a data set: dataKey; a model:
+// modelKey, so a change of sampling settings trains nothing again; a
+// posterior: the whole preset), the seed, version and inputs match and the
+// product is still there; an interrupted training resumes. It then
 // gathers every cell of the folder made with this preset and seed (so
 // separate --only runs merge) into results.md, results.csv,
 // results-segments.csv and results.json, merges wall times into timing.json
@@ -481,6 +483,7 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	dir := DataDir(r.out, level)
 	recPath := dir + ".stage.json"
 	want := r.rec("data", map[string]string{"level": LevelLabel(level)})
+	want.Preset = r.p.dataKey()
 	if r.fixedMask != nil {
 		want.Inputs["fixed_mask"] = fmt.Sprint(r.fixedMask)
 	}
@@ -586,6 +589,7 @@ func (r *runner) model(ds *flux.Dataset, process string, level float64) (*Model,
 	dir := ModelDir(r.out, process, level)
 	recPath := dir + ".stage.json"
 	want := r.rec("model", map[string]string{"data": ds.Meta.RunID, "process": process})
+	want.Preset = r.p.modelKey(level)
 	var have modelRecord
 	if arrayio.ReadJSON(recPath, &have) == nil {
 		if have.Record.matches(want) {
@@ -610,9 +614,9 @@ func (r *runner) model(ds *flux.Dataset, process string, level float64) (*Model,
 	if err != nil {
 		return nil, err
 	}
-	fmt.Fprintf(r.log, "fluxinv: training %s at noise level %s (%d epochs, %d × %d)\n", process, LevelLabel(level), r.p.Epochs, r.p.HiddenLayers, r.p.Width)
-	run, _ := json.Marshal(map[string]any{"experiment": "fluxinv", "preset": r.p, "seed": r.seed, "level": level})
-	m, tr, err := Train(r.ctx, r.backend, ds, proc, r.p.Training(), experiment.SubSeed(r.seed, "model", LevelLabel(level)), dir, run, r.bars)
+	fmt.Fprintf(r.log, "fluxinv: training %s at noise level %s (%d epochs, %d × %d)\n", process, LevelLabel(level), r.p.EpochsAt(level), r.p.HiddenLayers, r.p.Width)
+	run, _ := json.Marshal(map[string]any{"experiment": "fluxinv", "preset": want.Preset, "seed": r.seed, "level": level})
+	m, tr, err := Train(r.ctx, r.backend, ds, proc, r.p.TrainingAt(level), experiment.SubSeed(r.seed, "model", LevelLabel(level)), dir, run, r.bars)
 	if err != nil {
 		return nil, err
 	}
@@ -638,6 +642,23 @@ func (r *runner) readCell(name string, want record, product string) (*CellResult
 		return nil, nil
 	}
 	return &cr, f
+}
+
+// dataKey is the part of the preset that makes a level's data set (with
+// the level, the seed and a fixed mask, the record's inputs): so the data
+// stay valid when the training or sampling settings change.
+func (p Preset) dataKey() Preset {
+	return Preset{Name: p.Name, Problem: p.Problem, MeshNX: p.MeshNX, MeshNY: p.MeshNY, NTrain: p.NTrain, NTest: p.NTest}
+}
+
+// modelKey is the part of the preset that makes the models of a level (with
+// the data run id, the process and the seed): dataKey and the level's
+// training settings, so a model is reused when only the sampling, the
+// evaluation or another level's training changes.
+func (p Preset) modelKey(level float64) Preset {
+	k := p.dataKey()
+	k.TrainSettings = p.TrainingAt(level)
+	return k
 }
 
 // referenceKey is the part of the preset that makes the nonlinear

@@ -38,10 +38,10 @@ func (r *Results) Markdown() string {
 			p.RefCases, LevelLabel(p.RefLevel), p.RefCases, p.Cases)
 		refCol = "reference"
 	}
-	fmt.Fprintf(&b, "%d test cases × %d posterior draws per noise level; models %d × %d, %d epochs on %d pairs (batch %d). "+
+	fmt.Fprintf(&b, "%d test cases × %d posterior draws per noise level; models %d × %d, %s on %d pairs (batch %d). "+
 		"Error: normalised error of the posterior mean (theory eq. 116), mean over segments; std: mean posterior std (eq. 117); "+
 		"cov: central-interval coverage (eq. 118). %s Backend %s, pdediff %s.\n\n",
-		p.Cases, p.Draws, p.HiddenLayers, p.Width, p.Epochs, p.NTrain, p.BatchSize, ref, r.Backend, r.Version)
+		p.Cases, p.Draws, p.HiddenLayers, p.Width, p.epochsLabel(), p.NTrain, p.BatchSize, ref, r.Backend, r.Version)
 	fmt.Fprintf(&b, "| level | noise std | posterior | NFE | error | %s error | error ratio | std | %s std | std ratio | cov 68 | cov 95 | targets |\n", refCol, refCol)
 	b.WriteString("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n")
 	for _, c := range r.Cells {
