@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pdediff/pdediff/datasets/flux"
-	"github.com/pdediff/pdediff/lib/backend"
 )
 
 func TestParseSensorList(t *testing.T) {
@@ -68,10 +67,7 @@ func TestParseSensorList(t *testing.T) {
 // case read through the one mask, both posteriors are of those cases, a
 // rerun reuses every product, and a one-model of other data is refused.
 func TestFixedMaskStudy(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyPreset()
 	p.Problem = ProblemMasked
 	p.Samplers = []string{"ode"}

@@ -9,7 +9,6 @@ import (
 	"testing"
 
 	"github.com/pdediff/pdediff/datasets/flux"
-	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/posterior"
 	"github.com/pdediff/pdediff/lib/sample"
@@ -258,10 +257,7 @@ func TestSelectCellsAndPresets(t *testing.T) {
 // exact posterior per mask. The numbers mean nothing.
 func TestMaskedModelEndToEnd(t *testing.T) {
 	ds := genData(t, 200, 3, 0.1, true, 4)
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	pc, _ := ProcessConfig("vp", 1)
 	m, _, err := Train(context.Background(), b, ds, pc, TrainSettings{Epochs: 2, BatchSize: 100, LR: 1e-3, HiddenLayers: 1, Width: 8}, 1, filepath.Join(t.TempDir(), "m"), nil, nil)
 	if err != nil {

@@ -8,7 +8,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/sample"
 )
@@ -76,10 +75,7 @@ func TestLevelEpochs(t *testing.T) {
 // TestRunTrainsLevelEpochs checks that a run trains a level's models for
 // its LevelEpochs and says so in results.md.
 func TestRunTrainsLevelEpochs(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyPreset()
 	p.LevelEpochs = []LevelEpochs{{Level: 0.2, Epochs: 5}}
 	out := t.TempDir()
@@ -103,27 +99,24 @@ func TestRunTrainsLevelEpochs(t *testing.T) {
 // differs only in sampling settings reuses the data and models of an
 // earlier run in the same folder and samples its cells again.
 func TestSamplingChangeKeepsModels(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
+	b, out := sharedBackend(t), t.TempDir()
+	var log bytes.Buffer
+	run := func(q Preset) *Results {
+		res, err := Run(context.Background(), b, q, 7, out, Options{Only: []string{"vp-sde-*"}, Log: &log, NoFigures: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
 	}
 	p := tinyPreset()
-	out := t.TempDir()
-	ctx := context.Background()
-	var log bytes.Buffer
-	if _, err := Run(ctx, b, p, 7, out, Options{Only: []string{"vp-sde-*"}, Log: &log, NoFigures: true}); err != nil {
-		t.Fatal(err)
-	}
+	run(p)
 	model := ModelDir(out, "vp", 0.2) + ".stage.json"
 	data := DataDir(out, 0.2) + ".stage.json"
 	post := PosteriorPath(out, Cell{Level: 0.2, Process: "vp", Sampler: "sde"})
 	mt, dt, pt := mtime(t, model), mtime(t, data), mtime(t, post)
 	q := p
 	q.SDESampler, q.SDESteps = "sde-karras", 12
-	res, err := Run(ctx, b, q, 7, out, Options{Only: []string{"vp-sde-*"}, Log: &log, NoFigures: true})
-	if err != nil {
-		t.Fatal(err)
-	}
+	res := run(q)
 	if !mtime(t, model).Equal(mt) || !mtime(t, data).Equal(dt) {
 		t.Error("a change of the SDE sampler made the data or the model again")
 	}
@@ -136,9 +129,7 @@ func TestSamplingChangeKeepsModels(t *testing.T) {
 	}
 	// Another training length for the level does train again.
 	q.LevelEpochs = []LevelEpochs{{Level: 0.2, Epochs: 4}}
-	if _, err := Run(ctx, b, q, 7, out, Options{Only: []string{"vp-sde-*"}, Log: &log, NoFigures: true}); err != nil {
-		t.Fatal(err)
-	}
+	run(q)
 	if mtime(t, model).Equal(mt) || !mtime(t, data).Equal(dt) {
 		t.Error("another training length should retrain the model and keep the data")
 	}

@@ -10,7 +10,6 @@ import (
 	"testing"
 
 	"github.com/pdediff/pdediff/datasets/flux"
-	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/physics"
 	"github.com/pdediff/pdediff/lib/posterior"
@@ -161,10 +160,7 @@ func tinyNonlinearPreset(t *testing.T) Preset {
 // taken by the second from the first point's folder; other levels than the
 // reference level are refused.
 func TestNonlinearEpochStudy(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyNonlinearPreset(t)
 	out := t.TempDir()
 	var log strings.Builder
@@ -264,10 +260,7 @@ func TestNonlinearEpochStudy(t *testing.T) {
 }
 
 func TestNonlinearRun(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyNonlinearPreset(t)
 	out := t.TempDir()
 	res, err := Run(context.Background(), b, p, 3, out, Options{})

@@ -11,11 +11,24 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gomlx/compute"
+
 	"github.com/pdediff/pdediff/datasets/flux"
 	"github.com/pdediff/pdediff/lib/backend"
 	"github.com/pdediff/pdediff/lib/experiment"
 	"github.com/pdediff/pdediff/lib/posterior"
 )
+
+// sharedBackend returns the tests' shared backend (lib/backend Shared) or
+// fails the test.
+func sharedBackend(t *testing.T) compute.Backend {
+	t.Helper()
+	b, err := backend.Shared()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
 
 // tinyPreset is a valid preset that runs in seconds (the numbers mean nothing).
 func tinyPreset() Preset {
@@ -42,10 +55,7 @@ func mtime(t *testing.T, path string) time.Time {
 }
 
 func TestRunCellsMergeAndReuse(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyPreset()
 	out := t.TempDir()
 	ctx := context.Background()
@@ -166,10 +176,7 @@ func TestFigureRegistry(t *testing.T) {
 // length with the run's metrics, steps growing with epochs, the record and
 // the figure written; bad lengths and cells are refused before any work.
 func TestEpochStudy(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyPreset()
 	out := t.TempDir()
 	st, err := RunEpochStudy(context.Background(), b, p, 0.2, "ve", "ode", []int{1, 3}, 7, out, EpochOptions{})
@@ -210,10 +217,7 @@ func TestEpochStudy(t *testing.T) {
 // posterior for the mask (std within sampling error) and not the all-on
 // posterior's. Figures take the paper's masked numbers.
 func TestMaskedRun(t *testing.T) {
-	b, err := backend.Shared()
-	if err != nil {
-		t.Fatal(err)
-	}
+	b := sharedBackend(t)
 	p := tinyPreset()
 	p.Problem = ProblemMasked
 	p.Draws = 400
