@@ -501,11 +501,11 @@ func (r *runner) data(level float64) (*flux.Dataset, error) {
 	}
 	ds, err := flux.Generate(r.ctx, sm, flux.Options{NTrain: r.p.NTrain, NTest: r.p.NTest, NoiseLevel: level, Masks: r.p.Masks(),
 		FixedMask: r.fixedMask, Seed: seed, Workers: workers, Progress: r.bars})
-	if err != nil {
-		return nil, err
+	if err == nil {
+		err = r.ctx.Err()
 	}
-	if err := r.ctx.Err(); err != nil {
-		return nil, err
+	if err != nil {
+		return nil, fmt.Errorf("fluxinv: data for noise level %s (nothing of it written; the next run makes it again): %w", LevelLabel(level), err)
 	}
 	if err := flux.Save(dir, ds); err != nil {
 		return nil, err
