@@ -52,7 +52,7 @@ func EulerMaruyama(proc sde.Process, score ScoreFunc, opts Options) (Result, err
 }
 
 // EulerMaruyamaKarras is the reverse SDE (EulerMaruyama with α = 1) on the
-// EDM (Karras) grid instead of the uniform one: KarrasTimes with
+// EDM (Karras) grid instead of the uniform one (theory eq. 127): KarrasTimes with
 // DefaultKarrasRho and opts.Steps steps, or opts.Times. The grid puts most
 // steps where the noise level σ = s/m is small. Euler–Maruyama adds noise of
 // variance g²(t)|Δτ| at every step, also at the last ones, so on the uniform
