@@ -579,8 +579,12 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	noFigures := fs.Bool("no-figures", false, "skip the figures")
 	quiet := fs.Bool("quiet", false, "no progress bars")
 	reference := fs.String("reference", "", "nonlinear problem: a run folder (e.g. figures/flux-nonlinear-standard) whose reference posterior is taken instead of computed when it was made for the same data and settings")
+	sdeSampler := fs.String("sde-sampler", "", "sampler of the sde column, overriding the preset's: sde (Euler-Maruyama on the uniform grid, the paper's) or sde-karras (on the noise-level grid, theory eq. 127); models and data of a run folder are reused, the sde cells sampled again")
 	if err := parseFlags(fs, args); err != nil {
 		return err
+	}
+	if *sdeSampler != "" && *sdeSampler != "sde" && *sdeSampler != "sde-karras" {
+		return usageErrorf("--sde-sampler must be sde or sde-karras, got %q", *sdeSampler)
 	}
 	if *reference != "" {
 		if *problem != "nonlinear" {
@@ -597,6 +601,12 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	p, err := fluxinv.PresetForProblem(*problem, string(name))
 	if err != nil {
 		return usageErrorf("--problem/--preset: %v", err)
+	}
+	switch *sdeSampler {
+	case "sde":
+		p.SDESampler = "" // the uniform grid, as the presets that name none
+	case "sde-karras":
+		p.SDESampler = *sdeSampler
 	}
 	var patterns []string
 	if *only != "" {
