@@ -583,9 +583,6 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
-	if *sdeSampler != "" && *sdeSampler != "sde" && *sdeSampler != "sde-karras" {
-		return usageErrorf("--sde-sampler must be sde or sde-karras, got %q", *sdeSampler)
-	}
 	if *reference != "" {
 		if *problem != "nonlinear" {
 			return usageErrorf("--reference is for --problem nonlinear")
@@ -602,11 +599,10 @@ func runFluxExperiment(ctx context.Context, args []string, stdout, stderr io.Wri
 	if err != nil {
 		return usageErrorf("--problem/--preset: %v", err)
 	}
-	switch *sdeSampler {
-	case "sde":
-		p.SDESampler = "" // the uniform grid, as the presets that name none
-	case "sde-karras":
-		p.SDESampler = *sdeSampler
+	if *sdeSampler != "" {
+		if p, err = p.WithSDESampler(*sdeSampler); err != nil {
+			return usageErrorf("--sde-sampler: %v", err)
+		}
 	}
 	var patterns []string
 	if *only != "" {

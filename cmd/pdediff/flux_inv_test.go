@@ -279,7 +279,7 @@ func fluxInvBadInput(t *testing.T, f *fluxInvFiles) {
 		{"experiment: reference on linear", []string{"flux", "experiment", "--reference", dir, "--out", filepath.Join(dir, "x")}, "--reference is for --problem nonlinear"},
 		{"experiment: bad cell", []string{"flux", "experiment", "--only", "ve-ode-0.123", "--out", filepath.Join(dir, "x")}, "matches none"},
 		{"experiment: preset", []string{"flux", "experiment", "--preset", "huge", "--out", filepath.Join(dir, "x")}, "--preset"},
-		{"experiment: sde sampler", []string{"flux", "experiment", "--sde-sampler", "heun", "--out", filepath.Join(dir, "x")}, "--sde-sampler must be sde or sde-karras"},
+		{"experiment: sde sampler", []string{"flux", "experiment", "--sde-sampler", "heun", "--out", filepath.Join(dir, "x")}, "--sde-sampler: fluxinv: sde sampler \"heun\" (want one of [sde sde-karras])"},
 		{"fixed-mask: no one-model", []string{"flux", "fixed-mask", "--out", filepath.Join(dir, "x")}, "--one-model is required"},
 		{"fixed-mask: bad sensor", []string{"flux", "fixed-mask", "--off", "b3,t16", "--one-model", f.model, "--out", filepath.Join(dir, "x")}, "t16"},
 		{"fixed-mask: all off", []string{"flux", "fixed-mask", "--off", "0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29", "--one-model", f.model, "--out", filepath.Join(dir, "x")}, "every sensor"},

@@ -132,7 +132,7 @@ func (s Spec) Validate() error {
 func (s Spec) Options(base Options) Options {
 	o := base
 	o.Alpha = 0
-	if s.Name == "sde" || s.Name == "sde-karras" {
+	if s.Name == "sde" {
 		o.Alpha = 1
 	} else if s.Name == "em" {
 		o.Alpha = s.Alpha

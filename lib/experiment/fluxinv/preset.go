@@ -327,8 +327,8 @@ func (p Preset) Validate() error {
 		return fmt.Errorf("fluxinv: preset %q: fig7_level %g is not one of the levels", p.Name, p.Fig7Level)
 	case p.MeshNX < 0 || p.MeshNY < 0 || (p.MeshNX == 0) != (p.MeshNY == 0):
 		return fmt.Errorf("fluxinv: preset %q: mesh %d × %d (both > 0, or both 0 for the default)", p.Name, p.MeshNX, p.MeshNY)
-	case p.SDESampler != "" && p.SDESampler != "sde" && p.SDESampler != "sde-karras":
-		return fmt.Errorf("fluxinv: preset %q: sde_sampler %q (want sde or sde-karras)", p.Name, p.SDESampler)
+	case p.SDESampler != "" && !slices.Contains(SDESamplers(), p.SDESampler):
+		return fmt.Errorf("fluxinv: preset %q: sde_sampler %q (want one of %v)", p.Name, p.SDESampler, SDESamplers())
 	case p.MaskResample && p.Problem != ProblemMasked:
 		return fmt.Errorf("fluxinv: preset %q: mask_resample needs the masked problem, not %q", p.Name, p.Problem)
 	}
@@ -408,6 +408,24 @@ func EndTime(process string) float64 {
 		return EndTimeVE
 	}
 	return sample.DefaultEps
+}
+
+// SDESamplers lists the registered samplers the sde column may use
+// (Preset.SDESampler): sde (uniform grid) and sde-karras (theory eq. 127).
+func SDESamplers() []string { return []string{"sde", "sde-karras"} }
+
+// WithSDESampler returns p with the sde column sampled by name (one of
+// SDESamplers). "sde" is stored as "", as in the presets that name none, so
+// a run so told merges with one of the unchanged preset.
+func (p Preset) WithSDESampler(name string) (Preset, error) {
+	if !slices.Contains(SDESamplers(), name) {
+		return p, fmt.Errorf("fluxinv: sde sampler %q (want one of %v)", name, SDESamplers())
+	}
+	p.SDESampler = name
+	if name == "sde" {
+		p.SDESampler = ""
+	}
+	return p, nil
 }
 
 // SamplerSpec returns the sampler of one grid column ("ode" or "sde") at the

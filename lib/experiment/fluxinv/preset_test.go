@@ -48,22 +48,28 @@ func TestLevelEpochs(t *testing.T) {
 	}
 	for _, tc := range []struct {
 		name string
-		le   []LevelEpochs
+		edit func(*Preset)
 		want string
 	}{
-		{"not a level", []LevelEpochs{{Level: 0.1, Epochs: 9}}, "level 0.1 is not one of the levels"},
-		{"no epochs", []LevelEpochs{{Level: 0.05, Epochs: 0}}, "needs epochs ≥ 1"},
-		{"sde sampler", nil, "sde_sampler \"ode\""},
-		{"twice", []LevelEpochs{{Level: 0.05, Epochs: 9}, {Level: 0.2, Epochs: 9}, {Level: 0.05, Epochs: 8}}, "names level 0.05 twice"},
+		{"not a level", func(q *Preset) { q.LevelEpochs = []LevelEpochs{{Level: 0.1, Epochs: 9}} }, "level 0.1 is not one of the levels"},
+		{"no epochs", func(q *Preset) { q.LevelEpochs = []LevelEpochs{{Level: 0.05, Epochs: 0}} }, "needs epochs ≥ 1"},
+		{"twice", func(q *Preset) {
+			q.LevelEpochs = []LevelEpochs{{Level: 0.05, Epochs: 9}, {Level: 0.2, Epochs: 9}, {Level: 0.05, Epochs: 8}}
+		}, "names level 0.05 twice"},
+		{"sde sampler", func(q *Preset) { q.SDESampler = "ode" }, "sde_sampler \"ode\""},
 	} {
 		q := p
-		q.LevelEpochs = tc.le
-		if tc.le == nil {
-			q.SDESampler = "ode"
-		}
+		tc.edit(&q)
 		if err := q.Validate(); err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.want)
 		}
+	}
+	// WithSDESampler: the uniform grid is the presets' default "".
+	if q, err := p.WithSDESampler("sde"); err != nil || q.SDESampler != "" || q.SamplerSpec("sde", "ve").Name != "sde" {
+		t.Errorf("WithSDESampler(sde): %q, %v", q.SDESampler, err)
+	}
+	if _, err := p.WithSDESampler("heun"); err == nil {
+		t.Error("WithSDESampler accepted heun")
 	}
 	// The epoch study sets every point's epochs itself.
 	st, err := epochStudyPreset(p, 0.05, "ve", "ode", []int{10, 20})
